@@ -1,0 +1,3 @@
+//! smoothscale: RIFE frame interpolation and Real-ESRGAN upscaling for videos.
+
+pub mod models;

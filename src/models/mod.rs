@@ -1,0 +1,3 @@
+//! The networks: checkpoint readers, the ONNX graphs built from them, and their CPU runner.
+
+pub mod weights;
