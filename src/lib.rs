@@ -1,4 +1,6 @@
 //! smoothscale: RIFE frame interpolation and Real-ESRGAN upscaling for videos.
 
+pub mod colour;
+pub mod frame;
 pub mod models;
 pub mod timeline;
