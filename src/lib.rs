@@ -1,6 +1,12 @@
 //! smoothscale: RIFE frame interpolation and Real-ESRGAN upscaling for videos.
+//!
+//! The stages of one video, each in its own module: [`video`] (demux, decode, encode, mux),
+//! [`timeline`] (which output frame comes from which source frames), [`colour`] (the pixel maths
+//! every backend shares), [`models`] (the networks) and [`pipeline`] (the stages put together).
 
 pub mod colour;
 pub mod frame;
 pub mod models;
+pub mod pipeline;
 pub mod timeline;
+pub mod video;

@@ -1,1 +1,91 @@
-pub fn x() {}
+//! The few FFmpeg operations that `ffmpeg-next` does not wrap, behind safe functions.
+//!
+//! All raw FFmpeg calls of smoothscale live here: each takes `ffmpeg-next` types, checks what it
+//! reads, and returns plain Rust values.
+
+use ffmpeg_next as ff;
+use ff::ffi;
+
+/// Sets the chroma sample location an encoder writes into the bitstream (H.264/HEVC VUI).
+pub fn set_chroma_location(encoder: &mut ff::codec::encoder::video::Video, location: ff::chroma::Location) {
+    // SAFETY: the context pointer is owned by `encoder` and valid while it is borrowed mutably;
+    // the field is a plain enum the encoder reads when it is opened.
+    unsafe {
+        (*encoder.as_mut_ptr()).chroma_sample_location = location.into();
+    }
+}
+
+/// Copies the stream-level side data (display matrix, HDR mastering metadata, …) of `from` to the
+/// output stream `to`. Returns how many entries were copied.
+#[cfg(not(ffmpeg_7_0))]
+pub fn copy_side_data(from: &ff::format::stream::Stream, to: &mut ff::format::stream::StreamMut) -> usize {
+    let mut copied = 0;
+    for entry in from.side_data() {
+        let data = entry.data();
+        let kind: ffi::AVPacketSideDataType = entry.kind().into();
+        // SAFETY: `to` wraps a live stream of an output context we borrow mutably;
+        // `av_stream_new_side_data` allocates `data.len()` bytes owned by that stream (or returns
+        // null), and we copy exactly that many bytes from a slice of the same length.
+        unsafe {
+            let dst = ffi::av_stream_new_side_data(to.as_mut_ptr(), kind, data.len() as _);
+            if !dst.is_null() {
+                std::ptr::copy_nonoverlapping(data.as_ptr(), dst, data.len());
+                copied += 1;
+            }
+        }
+    }
+    copied
+}
+
+/// Copies the stream-level side data (display matrix, HDR mastering metadata, …) of `from` to the
+/// output stream `to`. Returns how many entries were copied.
+#[cfg(ffmpeg_7_0)]
+pub fn copy_side_data(from: &ff::format::stream::Stream, to: &mut ff::format::stream::StreamMut) -> usize {
+    let mut copied = 0;
+    for entry in from.side_data() {
+        let data = entry.data();
+        let kind: ffi::AVPacketSideDataType = entry.kind().into();
+        // SAFETY: `to` wraps a live stream whose `codecpar` is valid; `av_packet_side_data_new`
+        // grows that array and returns an entry owning `data.len()` bytes (or null), into which we
+        // copy exactly that many bytes.
+        unsafe {
+            let par = (*to.as_mut_ptr()).codecpar;
+            let sd = ffi::av_packet_side_data_new(
+                &mut (*par).coded_side_data,
+                &mut (*par).nb_coded_side_data,
+                kind,
+                data.len(),
+                0,
+            );
+            if !sd.is_null() {
+                std::ptr::copy_nonoverlapping(data.as_ptr(), (*sd).data, data.len());
+                copied += 1;
+            }
+        }
+    }
+    copied
+}
+
+/// Clears the codec tag of a stream whose parameters were copied from another container, so the
+/// muxer picks the tag its own format uses (an MKV tag is not valid in MP4).
+pub fn clear_codec_tag(stream: &mut ff::format::stream::StreamMut) {
+    // SAFETY: the stream belongs to an output context we borrow mutably, and its `codecpar` is
+    // allocated with the stream; `codec_tag` is a plain integer field.
+    unsafe {
+        let par = (*stream.as_mut_ptr()).codecpar;
+        if !par.is_null() {
+            (*par).codec_tag = 0;
+        }
+    }
+}
+
+/// Sets a stream's codec tag (e.g. `hvc1` for HEVC in MP4, which Apple players require).
+pub fn set_codec_tag(stream: &mut ff::format::stream::StreamMut, tag: [u8; 4]) {
+    // SAFETY: as in `clear_codec_tag`: a live output stream's own `codecpar`, plain integer field.
+    unsafe {
+        let par = (*stream.as_mut_ptr()).codecpar;
+        if !par.is_null() {
+            (*par).codec_tag = u32::from_le_bytes(tag);
+        }
+    }
+}

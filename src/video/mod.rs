@@ -1,0 +1,78 @@
+//! Video I/O through the FFmpeg libraries: demux and software decode into RGB frames, software
+//! encode and mux back, colour tags honoured, audio copied through, outputs written atomically.
+
+mod convert;
+mod partial;
+mod sink;
+mod source;
+mod tags;
+
+use std::path::{Path, PathBuf};
+
+pub use convert::{FrameReader, YuvLayout};
+pub use partial::PartialFile;
+pub use sink::{container_for, EncodeSettings, Sink, VideoCodec, VideoFormat};
+pub use source::{DecodedFrame, Item, Source, VideoInfo, Window};
+pub use tags::ColourTags;
+
+/// Errors of video input and output, each naming the file and the step that failed.
+#[derive(Debug, thiserror::Error)]
+pub enum VideoError {
+    #[error("{}: cannot {what}: {source}", path.display())]
+    Input {
+        path: PathBuf,
+        what: &'static str,
+        source: ffmpeg_next::Error,
+    },
+    #[error("{}: no video stream", .0.display())]
+    NoVideo(PathBuf),
+    #[error("{}: the video stream has no decodable frames", .0.display())]
+    NoFrames(PathBuf),
+    #[error("{}: {}", .0.display(), .1)]
+    BadStream(PathBuf, &'static str),
+    #[error("output {}: {}", .0.display(), .1)]
+    BadOutput(PathBuf, &'static str),
+    #[error("output {}: cannot {what}: {source}", path.display())]
+    Output {
+        path: PathBuf,
+        what: &'static str,
+        source: ffmpeg_next::Error,
+    },
+    #[error("{}: cannot {what}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        what: &'static str,
+        source: std::io::Error,
+    },
+    #[error("cannot {0}: {1}")]
+    Ffmpeg(&'static str, ffmpeg_next::Error),
+    #[error("pixel format {0:?} is not supported")]
+    UnsupportedPixel(ffmpeg_next::format::Pixel),
+    #[error("the encoder {0} is not in this FFmpeg build")]
+    MissingEncoder(&'static str),
+}
+
+impl VideoError {
+    pub(crate) fn input(path: &Path, what: &'static str, source: ffmpeg_next::Error) -> Self {
+        VideoError::Input {
+            path: path.to_path_buf(),
+            what,
+            source,
+        }
+    }
+
+    pub(crate) fn ffmpeg(what: &'static str, source: ffmpeg_next::Error) -> Self {
+        VideoError::Ffmpeg(what, source)
+    }
+}
+
+/// Initialises the FFmpeg libraries once; `verbose` lets their own log through.
+pub fn init(verbose: bool) -> Result<(), VideoError> {
+    ffmpeg_next::init().map_err(|e| VideoError::ffmpeg("initialise FFmpeg", e))?;
+    ffmpeg_next::util::log::set_level(if verbose {
+        ffmpeg_next::util::log::Level::Info
+    } else {
+        ffmpeg_next::util::log::Level::Fatal
+    });
+    Ok(())
+}

@@ -1,0 +1,118 @@
+//! Output files that appear only when complete: everything is written to a temporary file beside
+//! the destination and renamed over it at the end. A failed or interrupted run removes the
+//! temporary file and never leaves anything at the destination.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use super::VideoError;
+
+/// A temporary file that becomes `target` on [`PartialFile::commit`] and is deleted otherwise.
+#[derive(Debug)]
+pub struct PartialFile {
+    temp: PathBuf,
+    target: PathBuf,
+    committed: bool,
+}
+
+impl PartialFile {
+    /// Reserves a temporary name beside `target`. Refuses an existing `target` unless `overwrite`,
+    /// a missing folder, and a `target` that is the input itself.
+    pub fn new(target: &Path, input: &Path, overwrite: bool) -> Result<Self, VideoError> {
+        let name = target
+            .file_name()
+            .ok_or_else(|| VideoError::BadOutput(target.to_path_buf(), "has no file name"))?;
+        let parent = match target.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        if !parent.is_dir() {
+            return Err(VideoError::BadOutput(target.to_path_buf(), "is in a folder that does not exist"));
+        }
+        let same = match (fs::canonicalize(input), fs::canonicalize(&parent)) {
+            (Ok(i), Ok(p)) => i == p.join(name),
+            _ => false,
+        };
+        if same {
+            return Err(VideoError::BadOutput(target.to_path_buf(), "is the input file"));
+        }
+        if target.exists() && !overwrite {
+            return Err(VideoError::BadOutput(
+                target.to_path_buf(),
+                "already exists (pass --overwrite to replace it)",
+            ));
+        }
+        let mut temp_name = std::ffi::OsString::from(".");
+        temp_name.push(name);
+        temp_name.push(format!(".{}.partial", std::process::id()));
+        Ok(PartialFile {
+            temp: parent.join(temp_name),
+            target: target.to_path_buf(),
+            committed: false,
+        })
+    }
+
+    /// Where to write.
+    pub fn path(&self) -> &Path {
+        &self.temp
+    }
+
+    /// Moves the finished file to its destination.
+    pub fn commit(mut self) -> Result<PathBuf, VideoError> {
+        fs::rename(&self.temp, &self.target).map_err(|e| VideoError::Io {
+            path: self.target.clone(),
+            what: "move the finished file into place",
+            source: e,
+        })?;
+        self.committed = true;
+        Ok(self.target.clone())
+    }
+}
+
+impl Drop for PartialFile {
+    fn drop(&mut self) {
+        if !self.committed && self.temp.exists() {
+            if let Err(e) = fs::remove_file(&self.temp) {
+                log::warn!("could not remove {}: {e}", self.temp.display());
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commit_moves_and_drop_cleans() {
+        let dir = tempfile::tempdir().unwrap();
+        let input = dir.path().join("in.mp4");
+        fs::write(&input, b"x").unwrap();
+        let target = dir.path().join("out.mp4");
+        let p = PartialFile::new(&target, &input, false).unwrap();
+        fs::write(p.path(), b"done").unwrap();
+        assert!(!target.exists());
+        p.commit().unwrap();
+        assert_eq!(fs::read(&target).unwrap(), b"done");
+
+        let p = PartialFile::new(&target, &input, true).unwrap();
+        let temp = p.path().to_path_buf();
+        fs::write(&temp, b"half").unwrap();
+        drop(p);
+        assert!(!temp.exists());
+        assert_eq!(fs::read(&target).unwrap(), b"done", "the earlier output is untouched");
+    }
+
+    #[test]
+    fn refuses_existing_missing_folder_and_input() {
+        let dir = tempfile::tempdir().unwrap();
+        let input = dir.path().join("in.mp4");
+        fs::write(&input, b"x").unwrap();
+        let err = |t: &Path| PartialFile::new(t, &input, false).unwrap_err().to_string();
+        assert!(err(&input).contains("is the input file"));
+        assert!(err(&dir.path().join("nope/out.mp4")).contains("does not exist"));
+        let existing = dir.path().join("old.mp4");
+        fs::write(&existing, b"old").unwrap();
+        assert!(err(&existing).contains("--overwrite"));
+    }
+}
