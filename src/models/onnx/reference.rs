@@ -114,29 +114,23 @@ pub fn concat_channels(xs: &[&Tensor]) -> Tensor {
 /// `c*r*r + dy*r + dx`), `false` is `PixelShuffle(r)`, its inverse.
 pub fn pixel_shuffle(x: &Tensor, r: usize, unshuffle: bool) -> Tensor {
     let [n, c, h, w] = dims4(x);
-    // Work in the low-resolution frame: channel c*r*r + dy*r + dx at (y, x) <-> (c, y*r+dy, x*r+dx).
-    let (cl, hl, wl) = if unshuffle {
-        (c * r * r, h / r, w / r)
+    // Low-resolution channel c*r*r + dy*r + dx at (y, x) <-> high-resolution (c, y*r+dy, x*r+dx).
+    let (lo_c, lo_h, lo_w, hi_c) = if unshuffle {
+        (c * r * r, h / r, w / r, c)
     } else {
-        (c / (r * r), h, w)
+        (c, h, w, c / (r * r))
     };
-    let (ch, hh, wh) = if unshuffle {
-        (c, h, w)
-    } else {
-        (cl, h * r, w * r)
-    };
-    let mut data = vec![0.0; x.data.len()];
+    let (hi_h, hi_w) = (lo_h * r, lo_w * r);
+    let mut data = vec![0.0; n * lo_c * lo_h * lo_w];
     for b in 0..n {
-        for cc in 0..ch {
+        for cc in 0..hi_c {
             for dy in 0..r {
                 for dx in 0..r {
                     let lc = cc * r * r + dy * r + dx;
-                    let lo_h = if unshuffle { hl } else { h };
-                    let lo_w = if unshuffle { wl } else { w };
                     for y in 0..lo_h {
                         for xx in 0..lo_w {
-                            let lo = ((b * cl + lc) * lo_h + y) * lo_w + xx;
-                            let hi = ((b * ch + cc) * hh + y * r + dy) * wh + xx * r + dx;
+                            let lo = ((b * lo_c + lc) * lo_h + y) * lo_w + xx;
+                            let hi = ((b * hi_c + cc) * hi_h + y * r + dy) * hi_w + xx * r + dx;
                             if unshuffle {
                                 data[lo] = x.data[hi];
                             } else {
@@ -149,9 +143,9 @@ pub fn pixel_shuffle(x: &Tensor, r: usize, unshuffle: bool) -> Tensor {
         }
     }
     let shape = if unshuffle {
-        vec![n, cl, hl, wl]
+        vec![n, lo_c, lo_h, lo_w]
     } else {
-        vec![n, ch, hh, wh]
+        vec![n, hi_c, hi_h, hi_w]
     };
     Tensor { shape, data }
 }
