@@ -59,8 +59,16 @@ impl WarpGrid {
             let idx_f = g.op("Range", &[&zero, &len, &one], vec![]);
             let len_m1 = g.sub(&len, &one);
             let step = g.div(&two, &len_m1);
-            let scaled = g.mul(&idx_f, &step);
-            let lin = g.sub(&scaled, &one);
+            // As torch.linspace: the first half from -1 upwards, the rest from 1 downwards.
+            let from_start = g.mul(&idx_f, &step);
+            let from_start = g.sub(&from_start, &one);
+            let rev = g.sub(&len_m1, &idx_f);
+            let from_end = g.mul(&rev, &step);
+            let from_end = g.sub(&one, &from_end);
+            let half_len = g.div(&len, &two);
+            let half_len = g.op("Floor", &[&half_len], vec![]);
+            let first = g.op("Less", &[&idx_f, &half_len], vec![]);
+            let lin = g.op("Where", &[&first, &from_start, &from_end], vec![]);
             let target = g.ints("grid_axis_shape", &target);
             axes.push(g.reshape(&lin, &target));
         }
