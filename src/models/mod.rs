@@ -1,3 +1,4 @@
 //! The networks: checkpoint readers, the ONNX graphs built from them, and their CPU runner.
 
+pub mod checkpoint;
 pub mod weights;
