@@ -43,6 +43,10 @@ fn rife_flownet_is_detected_with_exact_keys() {
     );
     assert_eq!(m.state_dict["block2.convblock.5.beta"].shape, [1, 96, 1, 1]);
     assert_eq!(m.state_dict["encode.cnn3.weight"].shape, [16, 4, 4, 4]);
+    // Values read independently (Python struct on archive/data/0).
+    let w = &m.state_dict["block0.conv0.0.0.weight"].data;
+    assert_eq!(w[..3], [0.000_349_084_7, 0.009_711_778, -0.030_925_527]);
+    assert_eq!(w[12959], 0.003_418_609_5);
     for (k, t) in &m.state_dict {
         assert_eq!(t.data.len(), t.numel(), "{k}");
         assert!(t.data.iter().all(|v| v.is_finite()), "{k}");
@@ -72,6 +76,15 @@ fn x4plus_ncnn_is_rrdbnet_23_blocks() {
         [64, 192, 3, 3]
     );
     assert_eq!(m.state_dict["conv_last.bias"].shape, [3]);
+    // Values read independently (numpy on the .bin: fp16 weights, fp32 biases).
+    let w = &m.state_dict["conv_first.weight"].data;
+    assert_eq!(w[..3], [0.051_605_225, 0.144_897_46, -0.156_616_21]);
+    assert_eq!(
+        m.state_dict["conv_first.bias"].data[..2],
+        [0.012_372_156, -0.168_597_19]
+    );
+    let last = &m.state_dict["conv_last.bias"].data;
+    assert_eq!(last[..], [0.038_132_273, 0.035_016_59, 0.025_707_187]);
 }
 
 #[test]

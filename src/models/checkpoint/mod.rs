@@ -15,6 +15,7 @@ mod keys;
 mod ncnn;
 mod ncnn_map;
 mod pickle;
+mod rebuild;
 mod torch;
 mod value;
 mod zip;
