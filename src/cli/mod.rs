@@ -11,7 +11,11 @@ use clap::{Parser, Subcommand};
 const FAILURE: u8 = 1;
 
 #[derive(Debug, Parser)]
-#[command(name = "smoothscale", version, about = "Make videos smoother and sharper: RIFE frame interpolation and Real-ESRGAN upscaling")]
+#[command(
+    name = "smoothscale",
+    version,
+    about = "Make videos smoother and sharper: RIFE frame interpolation and Real-ESRGAN upscaling"
+)]
 struct Cli {
     /// More log output (-v: info, -vv: debug, -vvv: trace, FFmpeg's own log included).
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]

@@ -13,7 +13,11 @@ impl Bar {
     pub fn new(quiet: bool) -> Self {
         let bar = ProgressBar::with_draw_target(
             None,
-            if quiet { ProgressDrawTarget::hidden() } else { ProgressDrawTarget::stderr() },
+            if quiet {
+                ProgressDrawTarget::hidden()
+            } else {
+                ProgressDrawTarget::stderr()
+            },
         );
         Bar { bar }
     }
@@ -40,7 +44,11 @@ impl Progress for Bar {
     fn frame(&self) {
         self.bar.inc(1);
         // The expected count is an estimate from the container: grow it rather than overflow.
-        if self.bar.length().is_some_and(|len| self.bar.position() > len) {
+        if self
+            .bar
+            .length()
+            .is_some_and(|len| self.bar.position() > len)
+        {
             self.bar.set_length(self.bar.position());
         }
     }

@@ -68,7 +68,9 @@ fn parse_time(text: &str) -> Result<Rational, String> {
     }
     let mut total = Rational::ZERO;
     for (i, part) in parts.iter().enumerate() {
-        let value = Rational::parse(part).filter(|v| *v >= Rational::ZERO).ok_or_else(bad)?;
+        let value = Rational::parse(part)
+            .filter(|v| *v >= Rational::ZERO)
+            .ok_or_else(bad)?;
         let last = i + 1 == parts.len();
         if !last && (part.contains('.') || part.contains('/')) {
             return Err(bad());
@@ -103,7 +105,10 @@ pub fn run(args: &RunArgs, quiet: bool, verbose: u8) -> anyhow::Result<ExitCode>
         overwrite: args.overwrite,
     };
     let stop = Arc::new(StopFlag::new(0));
-    for (signal, code) in [(signal_hook::consts::SIGINT, 130), (signal_hook::consts::SIGTERM, 143)] {
+    for (signal, code) in [
+        (signal_hook::consts::SIGINT, 130),
+        (signal_hook::consts::SIGTERM, 143),
+    ] {
         signal_hook::flag::register_usize(signal, Arc::clone(&stop), code)
             .context("cannot install the signal handler")?;
     }
@@ -127,7 +132,10 @@ pub fn run(args: &RunArgs, quiet: bool, verbose: u8) -> anyhow::Result<ExitCode>
             Ok(ExitCode::SUCCESS)
         }
         Err(PipelineError::Interrupted(code)) => {
-            eprintln!("interrupted: nothing was written to {}", job.output.display());
+            eprintln!(
+                "interrupted: nothing was written to {}",
+                job.output.display()
+            );
             Ok(ExitCode::from(u8::try_from(code).unwrap_or(130)))
         }
         Err(e) => Err(e.into()),
@@ -142,7 +150,10 @@ mod tests {
     fn times_parse_exactly() {
         assert_eq!(parse_time("12.5"), Ok(Rational::new(25, 2).unwrap()));
         assert_eq!(parse_time("1:30"), Ok(Rational::from_int(90)));
-        assert_eq!(parse_time("01:02:03.25"), Ok(Rational::new(14893, 4).unwrap()));
+        assert_eq!(
+            parse_time("01:02:03.25"),
+            Ok(Rational::new(14893, 4).unwrap())
+        );
         for bad in ["", "-1", "1:2:3:4", "1.5:00", "abc", "1e3"] {
             assert!(parse_time(bad).is_err(), "{bad}");
         }

@@ -1,3 +1,5 @@
 //! The networks: checkpoint readers, the ONNX graphs built from them, and their CPU runner.
 
+pub mod checkpoint;
+pub mod onnx;
 pub mod weights;

@@ -8,7 +8,9 @@ use std::time::Instant;
 
 use crate::frame::RgbFrame;
 use crate::timeline::{Content, OutputFrame, RateMode, Rational, Timeline, TimelineError};
-use crate::video::{self, EncodeSettings, Item, PartialFile, Sink, Source, VideoError, VideoFormat, Window};
+use crate::video::{
+    self, EncodeSettings, Item, PartialFile, Sink, Source, VideoError, VideoFormat, Window,
+};
 
 pub use report::Report;
 
@@ -67,7 +69,10 @@ impl Window2 {
     }
 
     fn get(&self, index: usize) -> Option<&RgbFrame> {
-        self.frames.iter().find(|(i, _)| *i == index).map(|(_, f)| f)
+        self.frames
+            .iter()
+            .find(|(i, _)| *i == index)
+            .map(|(_, f)| f)
     }
 }
 
@@ -83,7 +88,10 @@ pub fn run(job: &Job, progress: &dyn Progress, stop: &StopFlag) -> Result<Report
         ffmpeg_next::codec::Id::HEVC => video::VideoCodec::Hevc,
         _ => video::VideoCodec::H264,
     });
-    let layout = video::YuvLayout::of(info.pixel).unwrap_or(video::YuvLayout { shift: (1, 1), bits: 8 });
+    let layout = video::YuvLayout::of(info.pixel).unwrap_or(video::YuvLayout {
+        shift: (1, 1),
+        bits: 8,
+    });
     let format = VideoFormat {
         width: info.width,
         height: info.height,
@@ -98,7 +106,10 @@ pub fn run(job: &Job, progress: &dyn Progress, stop: &StopFlag) -> Result<Report
         preset: job.preset.clone(),
     };
     let mut sink = Sink::create(partial.path(), container, &source, format, &settings)?;
-    progress.start(info.expected_duration.map(|d| (d * timeline.rate()).ceil().max(0) as u64));
+    progress.start(
+        info.expected_duration
+            .map(|d| (d * timeline.rate()).ceil().max(0) as u64),
+    );
     log::info!(
         "{}: {}x{} {:?} at {} fps -> {} fps, {:?}",
         job.input.display(),
@@ -131,7 +142,16 @@ pub fn run(job: &Job, progress: &dyn Progress, stop: &StopFlag) -> Result<Report
     write_all(&tail, &frames, &mut sink, progress, stop)?;
     let written = sink.finish()?;
     let output = partial.commit()?;
-    Ok(Report::new(job, output, &info, sources, written, timeline.rate(), end, started.elapsed()))
+    Ok(Report::new(
+        job,
+        output,
+        &info,
+        sources,
+        written,
+        timeline.rate(),
+        end,
+        started.elapsed(),
+    ))
 }
 
 fn check(stop: &StopFlag) -> Result<(), PipelineError> {

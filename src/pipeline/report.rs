@@ -53,7 +53,11 @@ impl Report {
             output_frames,
             duration_s: duration.to_f64(),
             elapsed_s: secs,
-            output_frames_per_s: if secs > 0.0 { output_frames as f64 / secs } else { 0.0 },
+            output_frames_per_s: if secs > 0.0 {
+                output_frames as f64 / secs
+            } else {
+                0.0
+            },
         }
     }
 }

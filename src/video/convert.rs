@@ -72,7 +72,12 @@ pub struct FrameReader {
 
 impl FrameReader {
     /// A reader for frames of `pixel` format and the given size and colour.
-    pub fn new(pixel: Pixel, width: u32, height: u32, tags: ColourTags) -> Result<Self, VideoError> {
+    pub fn new(
+        pixel: Pixel,
+        width: u32,
+        height: u32,
+        tags: ColourTags,
+    ) -> Result<Self, VideoError> {
         let scaler = if YuvLayout::of(pixel).is_some() {
             None
         } else {
@@ -84,7 +89,9 @@ impl FrameReader {
                 Pixel::YUV444P16LE,
                 width,
                 height,
-                scaling::Flags::BICUBIC | scaling::Flags::ACCURATE_RND | scaling::Flags::FULL_CHR_H_INT,
+                scaling::Flags::BICUBIC
+                    | scaling::Flags::ACCURATE_RND
+                    | scaling::Flags::FULL_CHR_H_INT,
             )
             .map_err(|e| VideoError::ffmpeg("set up pixel format conversion", e))?;
             Some((ctx, AvFrame::empty()))
@@ -102,7 +109,8 @@ impl FrameReader {
             }
             None => frame,
         };
-        let layout = YuvLayout::of(frame.format()).ok_or(VideoError::UnsupportedPixel(frame.format()))?;
+        let layout =
+            YuvLayout::of(frame.format()).ok_or(VideoError::UnsupportedPixel(frame.format()))?;
         let mut encoding = self.tags.encoding;
         encoding.bits = layout.bits;
         let mut rgb = RgbFrame::new(frame.width() as usize, frame.height() as usize);
@@ -130,17 +138,26 @@ fn plane_geometry(frame: &AvFrame, index: usize, bits: u32) -> (usize, usize, us
 }
 
 fn plane_ref<T>(data: &[T], (stride, width, height): (usize, usize, usize)) -> PlaneRef<'_, T> {
-    PlaneRef { data, stride, width, height }
+    PlaneRef {
+        data,
+        stride,
+        width,
+        height,
+    }
 }
 
 /// Little-endian 16-bit samples.
 fn to_u16(bytes: &[u8]) -> Vec<u16> {
-    bytes.chunks_exact(2).map(|b| u16::from_le_bytes([b[0], b[1]])).collect()
+    bytes
+        .chunks_exact(2)
+        .map(|b| u16::from_le_bytes([b[0], b[1]]))
+        .collect()
 }
 
 /// Writes `rgb` into `frame`, whose format must be a [`YuvLayout`] format of the same size.
 pub fn write_rgb(rgb: &RgbFrame, frame: &mut AvFrame, tags: ColourTags) -> Result<(), VideoError> {
-    let layout = YuvLayout::of(frame.format()).ok_or(VideoError::UnsupportedPixel(frame.format()))?;
+    let layout =
+        YuvLayout::of(frame.format()).ok_or(VideoError::UnsupportedPixel(frame.format()))?;
     let mut encoding = tags.encoding;
     encoding.bits = layout.bits;
     if layout.bits == 8 {
@@ -165,7 +182,11 @@ fn write_planes<T: colour::Sample + Default>(
     let mut scratch = geometry.map(|(stride, _, height)| vec![T::default(); stride * height]);
     {
         let [y, cb, cr] = &mut scratch;
-        let planes = [plane_mut(y, geometry[0]), plane_mut(cb, geometry[1]), plane_mut(cr, geometry[2])];
+        let planes = [
+            plane_mut(y, geometry[0]),
+            plane_mut(cb, geometry[1]),
+            plane_mut(cr, geometry[2]),
+        ];
         colour::rgb_to_yuv_planes(rgb, planes, layout.shift, tags.siting, encoding);
     }
     for (i, data) in scratch.iter().enumerate() {
@@ -174,7 +195,12 @@ fn write_planes<T: colour::Sample + Default>(
 }
 
 fn plane_mut<T>(data: &mut [T], (stride, width, height): (usize, usize, usize)) -> PlaneMut<'_, T> {
-    PlaneMut { data, stride, width, height }
+    PlaneMut {
+        data,
+        stride,
+        width,
+        height,
+    }
 }
 
 fn store_u8(src: &[u8], dst: &mut [u8]) {

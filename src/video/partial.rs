@@ -27,14 +27,20 @@ impl PartialFile {
             _ => PathBuf::from("."),
         };
         if !parent.is_dir() {
-            return Err(VideoError::BadOutput(target.to_path_buf(), "is in a folder that does not exist"));
+            return Err(VideoError::BadOutput(
+                target.to_path_buf(),
+                "is in a folder that does not exist",
+            ));
         }
         let same = match (fs::canonicalize(input), fs::canonicalize(&parent)) {
             (Ok(i), Ok(p)) => i == p.join(name),
             _ => false,
         };
         if same {
-            return Err(VideoError::BadOutput(target.to_path_buf(), "is the input file"));
+            return Err(VideoError::BadOutput(
+                target.to_path_buf(),
+                "is the input file",
+            ));
         }
         if target.exists() && !overwrite {
             return Err(VideoError::BadOutput(
@@ -100,7 +106,11 @@ mod tests {
         fs::write(&temp, b"half").unwrap();
         drop(p);
         assert!(!temp.exists());
-        assert_eq!(fs::read(&target).unwrap(), b"done", "the earlier output is untouched");
+        assert_eq!(
+            fs::read(&target).unwrap(),
+            b"done",
+            "the earlier output is untouched"
+        );
     }
 
     #[test]

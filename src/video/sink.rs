@@ -53,7 +53,10 @@ pub struct VideoFormat {
 
 /// Output container formats, from the destination's extension.
 pub fn container_for(path: &Path) -> Result<&'static str, VideoError> {
-    let ext = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
     match ext.as_deref() {
         Some("mp4") | Some("m4v") => Ok("mp4"),
         Some("mov") => Ok("mov"),
@@ -89,16 +92,33 @@ impl Sink {
         format: VideoFormat,
         settings: &EncodeSettings,
     ) -> Result<Self, VideoError> {
-        let out_err = |what: &'static str| move |e| VideoError::Output { path: path.to_path_buf(), what, source: e };
+        let out_err = |what: &'static str| {
+            move |e| VideoError::Output {
+                path: path.to_path_buf(),
+                what,
+                source: e,
+            }
+        };
         let mut output = ff::format::output_as(path, container).map_err(out_err("create"))?;
         let name = settings.codec.encoder_name();
         let codec = ff::encoder::find_by_name(name).ok_or(VideoError::MissingEncoder(name))?;
         let pixel = pick_pixel(&codec, format)?;
-        let global_header = output.format().flags().contains(ff::format::Flags::GLOBAL_HEADER);
+        let global_header = output
+            .format()
+            .flags()
+            .contains(ff::format::Flags::GLOBAL_HEADER);
         let input = source.input();
-        let in_video = input.stream(source.video_stream()).ok_or(VideoError::BadStream(path.to_path_buf(), "video stream vanished"))?;
+        let in_video = input
+            .stream(source.video_stream())
+            .ok_or(VideoError::BadStream(
+                path.to_path_buf(),
+                "video stream vanished",
+            ))?;
 
-        let mut context = ff::codec::context::Context::new_with_codec(codec).encoder().video().map_err(out_err("set up the encoder"))?;
+        let mut context = ff::codec::context::Context::new_with_codec(codec)
+            .encoder()
+            .video()
+            .map_err(out_err("set up the encoder"))?;
         let encoder_tb: ff::Rational = to_ff(format.rate.recip().unwrap_or(Rational::ONE));
         context.set_width(format.width);
         context.set_height(format.height);
@@ -123,9 +143,13 @@ impl Sink {
             options.set("x265-params", "log-level=error");
             // Apple players want the hvc1 tag in MP4.
         }
-        let encoder = context.open_as_with(codec, options).map_err(out_err("open the video encoder"))?;
+        let encoder = context
+            .open_as_with(codec, options)
+            .map_err(out_err("open the video encoder"))?;
 
-        let mut stream = output.add_stream(codec).map_err(out_err("add the video stream"))?;
+        let mut stream = output
+            .add_stream(codec)
+            .map_err(out_err("add the video stream"))?;
         let video_out = stream.index();
         stream.set_parameters(&encoder);
         stream.set_time_base(encoder_tb);
@@ -139,8 +163,12 @@ impl Sink {
 
         let mut copies = HashMap::new();
         for &index in source.copied_streams() {
-            let Some(in_stream) = input.stream(index) else { continue };
-            let mut stream = output.add_stream(ff::encoder::find(ff::codec::Id::None)).map_err(out_err("add an audio stream"))?;
+            let Some(in_stream) = input.stream(index) else {
+                continue;
+            };
+            let mut stream = output
+                .add_stream(ff::encoder::find(ff::codec::Id::None))
+                .map_err(out_err("add an audio stream"))?;
             stream.set_parameters(in_stream.parameters());
             smoothscale_av_ext::clear_codec_tag(&mut stream);
             stream.set_time_base(in_stream.time_base());
@@ -152,7 +180,9 @@ impl Sink {
         if container != "matroska" {
             header.set("movflags", "+faststart");
         }
-        output.write_header_with(header).map_err(out_err("write the header (a copied stream may not fit this container)"))?;
+        output.write_header_with(header).map_err(out_err(
+            "write the header (a copied stream may not fit this container)",
+        ))?;
         Ok(Sink {
             path: path.to_path_buf(),
             output,
@@ -175,7 +205,9 @@ impl Sink {
         frame.set_color_range(self.format.tags.range_tag());
         frame.set_pts(Some(i64::try_from(self.frames).unwrap_or(i64::MAX)));
         self.frames += 1;
-        self.encoder.send_frame(&frame).map_err(|e| self.error("encode video", e))?;
+        self.encoder
+            .send_frame(&frame)
+            .map_err(|e| self.error("encode video", e))?;
         self.drain()
     }
 
@@ -184,11 +216,17 @@ impl Sink {
         let Some(&(out, in_tb)) = self.copies.get(&packet.stream()) else {
             return Ok(());
         };
-        let out_tb = self.output.stream(out).map(|s| s.time_base()).unwrap_or(in_tb);
+        let out_tb = self
+            .output
+            .stream(out)
+            .map(|s| s.time_base())
+            .unwrap_or(in_tb);
         packet.rescale_ts(in_tb, out_tb);
         packet.set_stream(out);
         packet.set_position(-1);
-        packet.write_interleaved(&mut self.output).map_err(|e| self.error("write an audio packet", e))
+        packet
+            .write_interleaved(&mut self.output)
+            .map_err(|e| self.error("write an audio packet", e))
     }
 
     /// Frames encoded so far.
@@ -198,31 +236,47 @@ impl Sink {
 
     /// Flushes the encoder and writes the trailer.
     pub fn finish(mut self) -> Result<u64, VideoError> {
-        self.encoder.send_eof().map_err(|e| self.error("flush the encoder", e))?;
+        self.encoder
+            .send_eof()
+            .map_err(|e| self.error("flush the encoder", e))?;
         self.drain()?;
-        self.output.write_trailer().map_err(|e| self.error("finish the file", e))?;
+        self.output
+            .write_trailer()
+            .map_err(|e| self.error("finish the file", e))?;
         Ok(self.frames)
     }
 
     fn drain(&mut self) -> Result<(), VideoError> {
-        let out_tb = self.output.stream(self.video_out).map(|s| s.time_base()).unwrap_or(self.encoder_tb);
+        let out_tb = self
+            .output
+            .stream(self.video_out)
+            .map(|s| s.time_base())
+            .unwrap_or(self.encoder_tb);
         let mut packet = ff::Packet::empty();
         loop {
             match self.encoder.receive_packet(&mut packet) {
                 Ok(()) => {
                     packet.set_stream(self.video_out);
                     packet.rescale_ts(self.encoder_tb, out_tb);
-                    packet.write_interleaved(&mut self.output).map_err(|e| self.error("write a video packet", e))?;
+                    packet
+                        .write_interleaved(&mut self.output)
+                        .map_err(|e| self.error("write a video packet", e))?;
                 }
                 Err(ff::Error::Eof) => return Ok(()),
-                Err(ff::Error::Other { errno }) if errno == ff::util::error::EAGAIN => return Ok(()),
+                Err(ff::Error::Other { errno }) if errno == ff::util::error::EAGAIN => {
+                    return Ok(())
+                }
                 Err(e) => return Err(self.error("encode video", e)),
             }
         }
     }
 
     fn error(&self, what: &'static str, source: ff::Error) -> VideoError {
-        VideoError::Output { path: self.path.clone(), what, source }
+        VideoError::Output {
+            path: self.path.clone(),
+            what,
+            source,
+        }
     }
 }
 
@@ -232,7 +286,11 @@ fn pick_pixel(codec: &ff::Codec, format: VideoFormat) -> Result<ff::format::Pixe
     let mut layout = format.layout.for_output();
     let odd = |shift: u32, n: u32| shift > 0 && n % 2 == 1;
     if odd(layout.shift.0, format.width) || odd(layout.shift.1, format.height) {
-        log::warn!("odd frame size {}x{}: writing 4:4:4 chroma", format.width, format.height);
+        log::warn!(
+            "odd frame size {}x{}: writing 4:4:4 chroma",
+            format.width,
+            format.height
+        );
         layout.shift = (0, 0);
     }
     let wanted = layout.pixel();
@@ -246,7 +304,10 @@ fn pick_pixel(codec: &ff::Codec, format: VideoFormat) -> Result<ff::format::Pixe
     }
     let fallback = ff::format::Pixel::YUV420P;
     if supported.contains(&fallback) && !(odd(1, format.width) || odd(1, format.height)) {
-        log::warn!("{} cannot encode {wanted:?}; using {fallback:?}", codec.name());
+        log::warn!(
+            "{} cannot encode {wanted:?}; using {fallback:?}",
+            codec.name()
+        );
         return Ok(fallback);
     }
     Err(VideoError::UnsupportedPixel(wanted))

@@ -4,8 +4,8 @@
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 
-use ffmpeg_next as ff;
 use ff::media::Type;
+use ffmpeg_next as ff;
 
 use super::convert::FrameReader;
 use super::{ColourTags, VideoError};
@@ -92,13 +92,19 @@ impl Source {
         let video = stream.index();
         let time_base = Rational::from(stream.time_base());
         if !time_base.is_positive() {
-            return Err(VideoError::BadStream(path.to_path_buf(), "video time base is not positive"));
+            return Err(VideoError::BadStream(
+                path.to_path_buf(),
+                "video time base is not positive",
+            ));
         }
         let rate = nominal_rate(&stream);
         let mut context = ff::codec::context::Context::from_parameters(stream.parameters())
             .map_err(err("read the video codec parameters"))?;
         context.set_threading(ff::threading::Config::kind(ff::threading::Type::Frame));
-        let decoder = context.decoder().video().map_err(err("open the video decoder"))?;
+        let decoder = context
+            .decoder()
+            .video()
+            .map_err(err("open the video decoder"))?;
         let copied = input
             .streams()
             .filter(|s| s.parameters().medium() == Type::Audio)
@@ -218,7 +224,12 @@ impl Source {
         self.info.height = frame.height();
         self.info.pixel = frame.format();
         self.info.sample_aspect = Rational::from(frame.aspect_ratio());
-        self.reader = FrameReader::new(frame.format(), frame.width(), frame.height(), self.info.tags)?;
+        self.reader = FrameReader::new(
+            frame.format(),
+            frame.width(),
+            frame.height(),
+            self.info.tags,
+        )?;
         Ok(())
     }
 
@@ -233,7 +244,10 @@ impl Source {
             }
             if let Some(frame) = self.step()? {
                 if frame.width() != self.info.width || frame.height() != self.info.height {
-                    return Err(VideoError::BadStream(self.path.clone(), "the frame size changes mid-stream"));
+                    return Err(VideoError::BadStream(
+                        self.path.clone(),
+                        "the frame size changes mid-stream",
+                    ));
                 }
                 self.accept(frame)?;
             }
@@ -261,7 +275,10 @@ impl Source {
     /// Converts a decoded frame in the window and queues it.
     fn accept(&mut self, frame: ff::frame::Video) -> Result<(), VideoError> {
         let Some(ts) = frame.timestamp().or(frame.pts()) else {
-            log::warn!("{}: a decoded frame has no timestamp; skipped", self.path.display());
+            log::warn!(
+                "{}: a decoded frame has no timestamp; skipped",
+                self.path.display()
+            );
             return Ok(());
         };
         let time = rational_time(ts, self.time_base);
@@ -328,7 +345,10 @@ impl Source {
             return match result {
                 Ok(()) => Ok(()),
                 Err(ff::Error::InvalidData) => {
-                    log::warn!("{}: a corrupt video packet was skipped", self.path.display());
+                    log::warn!(
+                        "{}: a corrupt video packet was skipped",
+                        self.path.display()
+                    );
                     Ok(())
                 }
                 Err(e) => Err(VideoError::input(&self.path, "decode video", e)),
@@ -375,9 +395,16 @@ fn stream_duration(input: &ff::format::context::Input, video: usize) -> Option<R
     }
 }
 
-fn expected_duration(input: &ff::format::context::Input, stream: &Option<Rational>, window: Window) -> Option<Rational> {
+fn expected_duration(
+    input: &ff::format::context::Input,
+    stream: &Option<Rational>,
+    window: Window,
+) -> Option<Rational> {
     let whole = stream.or_else(|| match input.duration() {
-        d if d > 0 => Some(rational_time(d, Rational::new(1, ff::ffi::AV_TIME_BASE.into())?)),
+        d if d > 0 => Some(rational_time(
+            d,
+            Rational::new(1, ff::ffi::AV_TIME_BASE.into())?,
+        )),
         _ => None,
     });
     let rest = whole.map(|w| w - window.start.unwrap_or(Rational::ZERO));

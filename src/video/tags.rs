@@ -42,12 +42,25 @@ impl ColourTags {
             _ => Siting::Left,
         };
         let (default_primaries, default_transfer) = match matrix {
-            Matrix::Bt709 => (color::Primaries::BT709, color::TransferCharacteristic::BT709),
-            Matrix::Bt601 => (color::Primaries::SMPTE170M, color::TransferCharacteristic::SMPTE170M),
-            Matrix::Bt2020 => (color::Primaries::BT2020, color::TransferCharacteristic::BT2020_10),
+            Matrix::Bt709 => (
+                color::Primaries::BT709,
+                color::TransferCharacteristic::BT709,
+            ),
+            Matrix::Bt601 => (
+                color::Primaries::SMPTE170M,
+                color::TransferCharacteristic::SMPTE170M,
+            ),
+            Matrix::Bt2020 => (
+                color::Primaries::BT2020,
+                color::TransferCharacteristic::BT2020_10,
+            ),
         };
         ColourTags {
-            encoding: Encoding { matrix, range, bits },
+            encoding: Encoding {
+                matrix,
+                range,
+                bits,
+            },
             siting,
             primaries: if primaries == color::Primaries::Unspecified {
                 default_primaries
@@ -127,7 +140,14 @@ mod tests {
             chroma::Location::Center,
             (3840, 2160, 10),
         );
-        assert_eq!(t.encoding, Encoding { matrix: Matrix::Bt601, range: Range::Full, bits: 10 });
+        assert_eq!(
+            t.encoding,
+            Encoding {
+                matrix: Matrix::Bt601,
+                range: Range::Full,
+                bits: 10
+            }
+        );
         assert_eq!(t.range_tag(), color::Range::JPEG);
         assert_eq!(t.location_tag(), chroma::Location::Center);
         assert_eq!(t.primaries, color::Primaries::BT470BG);

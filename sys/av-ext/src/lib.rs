@@ -3,11 +3,14 @@
 //! All raw FFmpeg calls of smoothscale live here: each takes `ffmpeg-next` types, checks what it
 //! reads, and returns plain Rust values.
 
-use ffmpeg_next as ff;
 use ff::ffi;
+use ffmpeg_next as ff;
 
 /// Sets the chroma sample location an encoder writes into the bitstream (H.264/HEVC VUI).
-pub fn set_chroma_location(encoder: &mut ff::codec::encoder::video::Video, location: ff::chroma::Location) {
+pub fn set_chroma_location(
+    encoder: &mut ff::codec::encoder::video::Video,
+    location: ff::chroma::Location,
+) {
     // SAFETY: the context pointer is owned by `encoder` and valid while it is borrowed mutably;
     // the field is a plain enum the encoder reads when it is opened.
     unsafe {
@@ -18,7 +21,10 @@ pub fn set_chroma_location(encoder: &mut ff::codec::encoder::video::Video, locat
 /// Copies the stream-level side data (display matrix, HDR mastering metadata, …) of `from` to the
 /// output stream `to`. Returns how many entries were copied.
 #[cfg(not(ffmpeg_7_0))]
-pub fn copy_side_data(from: &ff::format::stream::Stream, to: &mut ff::format::stream::StreamMut) -> usize {
+pub fn copy_side_data(
+    from: &ff::format::stream::Stream,
+    to: &mut ff::format::stream::StreamMut,
+) -> usize {
     let mut copied = 0;
     for entry in from.side_data() {
         let data = entry.data();
@@ -40,7 +46,10 @@ pub fn copy_side_data(from: &ff::format::stream::Stream, to: &mut ff::format::st
 /// Copies the stream-level side data (display matrix, HDR mastering metadata, …) of `from` to the
 /// output stream `to`. Returns how many entries were copied.
 #[cfg(ffmpeg_7_0)]
-pub fn copy_side_data(from: &ff::format::stream::Stream, to: &mut ff::format::stream::StreamMut) -> usize {
+pub fn copy_side_data(
+    from: &ff::format::stream::Stream,
+    to: &mut ff::format::stream::StreamMut,
+) -> usize {
     let mut copied = 0;
     for entry in from.side_data() {
         let data = entry.data();
