@@ -72,6 +72,10 @@ pub struct Source {
     origin: Option<Rational>,
     queue: VecDeque<Item>,
     draining: bool,
+    /// No more video frames are wanted (end of the window or of the stream).
+    video_done: bool,
+    /// Copied streams that may still have packets inside the window.
+    open_copies: Vec<usize>,
     finished: bool,
     last_end: Option<Rational>,
 }
@@ -105,11 +109,7 @@ impl Source {
             .decoder()
             .video()
             .map_err(err("open the video decoder"))?;
-        let copied = input
-            .streams()
-            .filter(|s| s.parameters().medium() == Type::Audio)
-            .map(|s| s.index())
-            .collect();
+        let copied = copied_list(&input);
         let base = match stream.start_time() {
             t if t == ff::ffi::AV_NOPTS_VALUE => Rational::ZERO,
             t => rational_time(t, time_base),
@@ -142,6 +142,7 @@ impl Source {
             expected_duration,
         };
         let reader = FrameReader::new(ff::format::Pixel::YUV420P, 2, 2, tags)?;
+        let open_copies: Vec<usize> = copied_list(&input);
         let mut source = Source {
             path: path.to_path_buf(),
             input,
@@ -156,6 +157,8 @@ impl Source {
             origin: None,
             queue: VecDeque::new(),
             draining: false,
+            video_done: false,
+            open_copies,
             finished: false,
             last_end: None,
         };
@@ -242,6 +245,10 @@ impl Source {
             if self.finished {
                 return Ok(None);
             }
+            if self.video_done {
+                self.read_copies_to_end()?;
+                continue;
+            }
             if let Some(frame) = self.step()? {
                 if frame.width() != self.info.width || frame.height() != self.info.height {
                     return Err(VideoError::BadStream(
@@ -286,7 +293,7 @@ impl Source {
             return Ok(());
         }
         if self.end.is_some_and(|end| time >= end) {
-            self.finished = true;
+            self.video_done = true;
             return Ok(());
         }
         let origin = *self.origin.get_or_insert(time);
@@ -305,6 +312,25 @@ impl Source {
         Ok(())
     }
 
+    /// After the video's window has ended: reads on for copied packets still inside the window
+    /// (files need not interleave their streams), until each copied stream has passed the end.
+    fn read_copies_to_end(&mut self) -> Result<(), VideoError> {
+        if self.open_copies.is_empty() {
+            self.finished = true;
+            return Ok(());
+        }
+        let mut packet = ff::Packet::empty();
+        match packet.read(&mut self.input) {
+            Ok(()) if packet.stream() != self.video => self.route(packet),
+            Ok(()) => Ok(()),
+            Err(ff::Error::Eof) => {
+                self.finished = true;
+                Ok(())
+            }
+            Err(e) => Err(VideoError::input(&self.path, "read", e)),
+        }
+    }
+
     /// Feeds the decoder until it yields a frame, queueing copied packets on the way.
     fn step(&mut self) -> Result<Option<ff::frame::Video>, VideoError> {
         let mut frame = ff::frame::Video::empty();
@@ -312,6 +338,7 @@ impl Source {
             match self.decoder.receive_frame(&mut frame) {
                 Ok(()) => return Ok(Some(frame)),
                 Err(ff::Error::Eof) => {
+                    self.video_done = true;
                     self.finished = true;
                     return Ok(None);
                 }
@@ -363,13 +390,26 @@ impl Source {
         let tb = Rational::from(stream.time_base());
         if let Some(ts) = packet.pts().or(packet.dts()) {
             let time = rational_time(ts, tb);
-            if self.start.is_some_and(|s| time < s) || self.end.is_some_and(|e| time >= e) {
+            if self.end.is_some_and(|e| time >= e) {
+                self.open_copies.retain(|&i| i != index);
+                return Ok(());
+            }
+            if self.start.is_some_and(|s| time < s) {
                 return Ok(());
             }
         }
         self.queue.push_back(Item::Packet(packet));
         Ok(())
     }
+}
+
+/// The streams copied through: every audio stream.
+fn copied_list(input: &ff::format::context::Input) -> Vec<usize> {
+    input
+        .streams()
+        .filter(|s| s.parameters().medium() == Type::Audio)
+        .map(|s| s.index())
+        .collect()
 }
 
 /// The stream's nominal rate: its base rate when plausible, else its average rate, else 25.

@@ -1,0 +1,178 @@
+//! Helpers for the integration tests: the binary, the shared clips, ffmpeg/ffprobe, outcomes.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+/// The built `smoothscale` binary.
+pub fn smoothscale() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_smoothscale"))
+}
+
+/// A clip of `../shared/media`, or `None` (with the reason printed) when it is absent.
+pub fn shared_clip(name: &str) -> Option<PathBuf> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/media")
+        .join(name);
+    if path.is_file() {
+        Some(path)
+    } else {
+        eprintln!(
+            "skipping: {} is absent (../shared is not on this machine)",
+            path.display()
+        );
+        None
+    }
+}
+
+/// Runs a tool (ffmpeg, ffprobe) and returns its stdout; fails the test with its stderr.
+pub fn tool(name: &str, args: &[&str]) -> String {
+    let out = Command::new(name).args(args).output().unwrap_or_else(|e| {
+        panic!("{name} is needed by the tests (scripts/setup installs it): {e}")
+    });
+    assert!(
+        out.status.success(),
+        "{name} {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Makes a clip with the ffmpeg CLI: `args` go between the inputs and the output path.
+pub fn make_clip(dir: &Path, name: &str, args: &[&str]) -> PathBuf {
+    let path = dir.join(name);
+    let mut all = vec!["-v", "error", "-y"];
+    all.extend_from_slice(args);
+    all.push(path.to_str().unwrap());
+    tool("ffmpeg", &all);
+    path
+}
+
+/// ffprobe's JSON description of streams and format.
+pub fn probe(path: &Path) -> Value {
+    let text = tool(
+        "ffprobe",
+        &[
+            "-v",
+            "error",
+            "-show_streams",
+            "-show_format",
+            "-count_frames",
+            "-of",
+            "json",
+            path.to_str().unwrap(),
+        ],
+    );
+    serde_json::from_str(&text).expect("ffprobe JSON")
+}
+
+/// The streams of `kind` ("video", "audio") in a probe.
+pub fn streams<'a>(probe: &'a Value, kind: &str) -> Vec<&'a Value> {
+    probe["streams"]
+        .as_array()
+        .map(|a| a.iter().filter(|s| s["codec_type"] == kind).collect())
+        .unwrap_or_default()
+}
+
+pub fn field_f64(v: &Value, key: &str) -> f64 {
+    v[key]
+        .as_str()
+        .and_then(|s| s.parse().ok())
+        .or_else(|| v[key].as_f64())
+        .unwrap_or(f64::NAN)
+}
+
+/// `"30000/1001"` → 29.97.
+pub fn rate(v: &Value, key: &str) -> f64 {
+    let s = v[key].as_str().unwrap_or("0/0");
+    let (n, d) = s.split_once('/').unwrap_or((s, "1"));
+    n.parse::<f64>().unwrap_or(f64::NAN) / d.parse::<f64>().unwrap_or(f64::NAN)
+}
+
+/// MD5 of the packets of stream `spec` (e.g. `a:0`), copied without decoding.
+pub fn packet_md5(path: &Path, spec: &str) -> String {
+    let map = format!("0:{spec}");
+    tool(
+        "ffmpeg",
+        &[
+            "-v",
+            "error",
+            "-i",
+            path.to_str().unwrap(),
+            "-map",
+            &map,
+            "-c",
+            "copy",
+            "-f",
+            "md5",
+            "-",
+        ],
+    )
+}
+
+/// Average PSNR (dB) of `a` against `b`, over their common frames and all planes.
+pub fn psnr(a: &Path, b: &Path) -> f64 {
+    psnr_of(a, b, "average:")
+}
+
+/// Average luma PSNR (dB) of `a` against `b`.
+pub fn psnr_luma(a: &Path, b: &Path) -> f64 {
+    psnr_of(a, b, " y:")
+}
+
+fn psnr_of(a: &Path, b: &Path, key: &str) -> f64 {
+    let out = Command::new("ffmpeg")
+        .args([
+            "-v",
+            "info",
+            "-i",
+            a.to_str().unwrap(),
+            "-i",
+            b.to_str().unwrap(),
+            "-lavfi",
+            "psnr",
+            "-f",
+            "null",
+            "-",
+        ])
+        .output()
+        .expect("ffmpeg");
+    let text = String::from_utf8_lossy(&out.stderr);
+    let line = text
+        .lines()
+        .find(|l| l.contains("PSNR") && l.contains("average:"))
+        .unwrap_or("");
+    line.split(key)
+        .nth(1)
+        .and_then(|s| s.split_whitespace().next())
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0.0)
+}
+
+/// Asserts a failed run: exit 1, one `error:` line naming `needle`, no panic, nothing at `out`
+/// and no temporary file left beside it.
+pub fn assert_clean_failure(output: &Output, out: &Path, needle: &str) {
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "stderr: {stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error:")).collect();
+    assert_eq!(errors.len(), 1, "exactly one error line: {stderr}");
+    assert!(errors[0].contains(needle), "{needle:?} not in {stderr}");
+    assert!(!out.exists(), "no output file after a failure");
+    if let Some(dir) = out.parent().filter(|d| d.is_dir()) {
+        assert_no_partials(dir);
+    }
+}
+
+/// No `*.partial` file is left in `dir`.
+pub fn assert_no_partials(dir: &Path) {
+    let left: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".partial"))
+        .collect();
+    assert!(left.is_empty(), "temporary files left: {left:?}");
+}
