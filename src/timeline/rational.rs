@@ -168,7 +168,7 @@ impl Div for Rational {
     /// Division; dividing by zero gives zero (callers check divisors first).
     fn div(self, o: Rational) -> Rational {
         match o.recip() {
-            Some(r) => self * r,
+            Some(r) => self.mul(r),
             None => Rational::ZERO,
         }
     }
