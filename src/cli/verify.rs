@@ -42,6 +42,7 @@ pub fn run(args: &VerifyArgs) -> anyhow::Result<ExitCode> {
     let Some(cases) = manifest["cases"].as_array().filter(|c| !c.is_empty()) else {
         bail!("{} lists no cases", manifest_path.display());
     };
+    smoothscale::models::runtime::init()?;
     let root = match &args.models {
         Some(m) => m.clone(),
         None => args.golden.join(".."),

@@ -59,6 +59,12 @@ pub fn library_location() -> Result<LibraryLocation, RuntimeError> {
     })
 }
 
+/// Loads the ONNX Runtime library now (it is otherwise loaded by the first session), so that a
+/// missing or unusable library is reported before any work.
+pub fn init() -> Result<(), RuntimeError> {
+    environment().map(drop)
+}
+
 /// The process-wide ONNX Runtime environment (ORT allows only one).
 static ENVIRONMENT: Mutex<Option<ort::environment::Environment>> = Mutex::new(None);
 
