@@ -363,6 +363,7 @@ fn missing_or_broken_library_is_a_clear_error() {
         let stderr = text(&out.stderr);
         assert_eq!(out.status.code(), Some(1), "{stderr}");
         assert!(!stderr.contains("panicked"), "{stderr}");
+        assert!(out.stdout.is_empty(), "nothing runs without the library");
         assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
         assert!(stderr.contains(lib) && stderr.contains(expect), "{stderr}");
     }
