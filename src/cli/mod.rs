@@ -1,7 +1,9 @@
 //! The command line: argument parsing, logging, progress bars and exit codes.
 
+mod export_onnx;
 mod progress;
 mod run;
+mod verify;
 
 use std::process::ExitCode;
 
@@ -31,6 +33,10 @@ struct Cli {
 enum Command {
     /// Process one video: IN → OUT.
     Run(run::RunArgs),
+    /// Write the ONNX graph of a model file.
+    ExportOnnx(export_onnx::ExportOnnxArgs),
+    /// Run golden cases through the CPU runner and compare with the reference outputs.
+    Verify(verify::VerifyArgs),
 }
 
 /// Parses the arguments, runs the command and maps the outcome to an exit code.
@@ -39,6 +45,8 @@ pub fn main() -> ExitCode {
     init_logging(cli.verbose, cli.quiet);
     let result = match &cli.command {
         Command::Run(args) => run::run(args, cli.quiet, cli.verbose),
+        Command::ExportOnnx(args) => export_onnx::run(args),
+        Command::Verify(args) => verify::run(args),
     };
     match result {
         Ok(code) => code,

@@ -1,0 +1,324 @@
+//! A network loaded from any model file and run on the CPU, with the padding each one needs.
+
+use std::path::Path;
+
+use super::{CpuSession, RuntimeError, TensorView};
+use crate::models::checkpoint::{self, Architecture};
+use crate::models::onnx::{self, GraphShape, RifeOptions};
+use crate::models::weights::{StateDict, Tensor};
+
+/// RIFE frames are zero-padded right/bottom to a multiple of this.
+pub const RIFE_MULTIPLE: usize = 64;
+
+/// What a model does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ModelKind {
+    /// RIFE frame interpolation: `img0`, `img1`, `timestep` → `out`.
+    Rife,
+    /// Super-resolution: `input` → `out`. Inputs are reflection-padded to a multiple of
+    /// `pad_multiple` (the pixel-unshuffle factor of RRDBNet x2/x1; 1 for the others).
+    Upscaler { pad_multiple: usize },
+}
+
+impl ModelKind {
+    fn label(self) -> &'static str {
+        match self {
+            ModelKind::Rife => "RIFE interpolation",
+            ModelKind::Upscaler { .. } => "upscaler",
+        }
+    }
+}
+
+/// A model file committed to a CPU session.
+#[derive(Debug)]
+pub struct Model {
+    name: String,
+    kind: ModelKind,
+    session: CpuSession,
+}
+
+/// Builds the ONNX graph of a checkpoint's network for `shape` (RIFE at model scale 1.0).
+pub fn graph_for(
+    arch: Architecture,
+    sd: &StateDict,
+    shape: GraphShape,
+) -> Result<(ModelKind, Vec<u8>), RuntimeError> {
+    Ok(match arch {
+        Architecture::Rife425 => {
+            let opts = RifeOptions {
+                shape,
+                model_scale: 1.0,
+            };
+            (ModelKind::Rife, onnx::rife(sd, opts)?)
+        }
+        Architecture::RrdbNet { scale, .. } => {
+            let pad_multiple = match scale {
+                2 => 2,
+                1 => 4,
+                _ => 1,
+            };
+            (
+                ModelKind::Upscaler { pad_multiple },
+                onnx::rrdbnet(sd, shape)?,
+            )
+        }
+        Architecture::SrVgg { .. } => (
+            ModelKind::Upscaler { pad_multiple: 1 },
+            onnx::srvgg(sd, shape)?,
+        ),
+    })
+}
+
+impl Model {
+    /// Loads a checkpoint (torch zip, ncnn) through [`checkpoint::load`] or an `.onnx` file as
+    /// is, with `threads` intra-op threads (0: one per core). An `.onnx` file must have the
+    /// names of our graphs; it is run without padding.
+    pub fn load(path: &Path, threads: usize) -> Result<Self, RuntimeError> {
+        let name = path.display().to_string();
+        let is_onnx = path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("onnx"));
+        if is_onnx {
+            let bytes = std::fs::read(path).map_err(|source| RuntimeError::Io {
+                path: path.to_path_buf(),
+                source,
+            })?;
+            let session = CpuSession::new(&bytes, threads)?;
+            let kind = if session.input_names().len() == 3 {
+                session.expect_names(&["img0", "img1", "timestep"], &["out"])?;
+                ModelKind::Rife
+            } else {
+                session.expect_names(&["input"], &["out"])?;
+                ModelKind::Upscaler { pad_multiple: 1 }
+            };
+            return Ok(Self {
+                name,
+                kind,
+                session,
+            });
+        }
+        let loaded = checkpoint::load(path)?;
+        let (kind, bytes) = graph_for(
+            loaded.architecture,
+            &loaded.state_dict,
+            GraphShape::dynamic(),
+        )?;
+        let session = CpuSession::new(&bytes, threads)?;
+        match kind {
+            ModelKind::Rife => session.expect_names(&["img0", "img1", "timestep"], &["out"])?,
+            ModelKind::Upscaler { .. } => session.expect_names(&["input"], &["out"])?,
+        }
+        Ok(Self {
+            name,
+            kind,
+            session,
+        })
+    }
+
+    /// What the model does.
+    pub fn kind(&self) -> ModelKind {
+        self.kind
+    }
+
+    /// The frame at time `t` in (0, 1) between `img0` and `img1` (N,3,H,W, RGB in [0,1]).
+    pub fn interpolate(
+        &mut self,
+        img0: &Tensor,
+        img1: &Tensor,
+        t: f32,
+    ) -> Result<Tensor, RuntimeError> {
+        if self.kind != ModelKind::Rife {
+            return Err(RuntimeError::WrongKind(
+                self.name.clone(),
+                self.kind.label(),
+                "RIFE interpolation",
+            ));
+        }
+        let (n, h, w) = check_image("img0", img0)?;
+        if img1.shape != img0.shape {
+            return Err(RuntimeError::BadInput {
+                name: "img1".into(),
+                reason: format!(
+                    "shape {:?} differs from img0's {:?}",
+                    img1.shape, img0.shape
+                ),
+            });
+        }
+        let (ph, pw) = (
+            h.div_ceil(RIFE_MULTIPLE) * RIFE_MULTIPLE,
+            w.div_ceil(RIFE_MULTIPLE) * RIFE_MULTIPLE,
+        );
+        let (a, b) = (zero_pad(img0, ph, pw), zero_pad(img1, ph, pw));
+        let ts_shape = [n, 1, 1, 1];
+        let ts = vec![t; n];
+        let out = self.session.run(&[
+            ("img0", TensorView::from(&a)),
+            ("img1", TensorView::from(&b)),
+            (
+                "timestep",
+                TensorView {
+                    shape: &ts_shape,
+                    data: &ts,
+                },
+            ),
+        ])?;
+        let out = single_output(out)?;
+        if out.shape != [n, 3, ph, pw] {
+            return Err(RuntimeError::BadOutput {
+                name: "out".into(),
+                reason: format!("shape {:?}, expected {:?}", out.shape, [n, 3, ph, pw]),
+            });
+        }
+        Ok(crop(&out, h, w))
+    }
+
+    /// The upscaled image (raw network output, not clamped) of `img` (N,3,H,W, RGB in [0,1]).
+    pub fn upscale(&mut self, img: &Tensor) -> Result<Tensor, RuntimeError> {
+        let ModelKind::Upscaler { pad_multiple } = self.kind else {
+            return Err(RuntimeError::WrongKind(
+                self.name.clone(),
+                self.kind.label(),
+                "upscaler",
+            ));
+        };
+        let (n, h, w) = check_image("input", img)?;
+        let (ph, pw) = (
+            h.div_ceil(pad_multiple) * pad_multiple,
+            w.div_ceil(pad_multiple) * pad_multiple,
+        );
+        let x = reflect_pad(img, ph, pw);
+        let out = single_output(self.session.run(&[("input", TensorView::from(&x))])?)?;
+        let bad = |reason: String| RuntimeError::BadOutput {
+            name: "out".into(),
+            reason,
+        };
+        if out.shape.len() != 4 || out.shape[0] != n || out.shape[1] != 3 {
+            return Err(bad(format!("shape {:?}", out.shape)));
+        }
+        let scale = out.shape[2] / ph;
+        if scale == 0 || out.shape[2] != ph * scale || out.shape[3] != pw * scale {
+            return Err(bad(format!(
+                "shape {:?} is not a multiple of the input {ph}x{pw}",
+                out.shape
+            )));
+        }
+        Ok(crop(&out, h * scale, w * scale))
+    }
+}
+
+fn single_output(mut out: Vec<Tensor>) -> Result<Tensor, RuntimeError> {
+    match out.len() {
+        1 => Ok(out.remove(0)),
+        k => Err(RuntimeError::BadOutput {
+            name: "out".into(),
+            reason: format!("{k} outputs, expected 1"),
+        }),
+    }
+}
+
+/// Checks an N,3,H,W image and returns (N, H, W).
+fn check_image(name: &str, t: &Tensor) -> Result<(usize, usize, usize), RuntimeError> {
+    match t.shape[..] {
+        [n, 3, h, w] if n > 0 && h > 0 && w > 0 && t.numel() == t.data.len() => Ok((n, h, w)),
+        _ => Err(RuntimeError::BadInput {
+            name: name.into(),
+            reason: format!(
+                "shape {:?} is not N,3,H,W with {} values",
+                t.shape,
+                t.data.len()
+            ),
+        }),
+    }
+}
+
+/// Pads an N,C,H,W tensor to `ph`×`pw` with `index(y_or_x, size)` choosing the source pixel
+/// (`None`: zero).
+fn pad_with(
+    t: &Tensor,
+    ph: usize,
+    pw: usize,
+    index: impl Fn(usize, usize) -> Option<usize>,
+) -> Tensor {
+    let (nc, h, w) = (t.shape[0] * t.shape[1], t.shape[2], t.shape[3]);
+    let mut data = vec![0.0; nc * ph * pw];
+    for p in 0..nc {
+        for y in 0..ph {
+            let Some(sy) = index(y, h) else { continue };
+            let src = &t.data[(p * h + sy) * w..][..w];
+            let dst = &mut data[(p * ph + y) * pw..][..pw];
+            for (x, d) in dst.iter_mut().enumerate() {
+                if let Some(sx) = index(x, w) {
+                    *d = src[sx];
+                }
+            }
+        }
+    }
+    Tensor {
+        shape: vec![t.shape[0], t.shape[1], ph, pw],
+        data,
+    }
+}
+
+/// Zero padding right/bottom.
+pub fn zero_pad(t: &Tensor, ph: usize, pw: usize) -> Tensor {
+    pad_with(t, ph, pw, |i, n| (i < n).then_some(i))
+}
+
+/// Reflection padding right/bottom (like `F.pad(mode="reflect")`, repeated for tiny sizes).
+pub fn reflect_pad(t: &Tensor, ph: usize, pw: usize) -> Tensor {
+    pad_with(t, ph, pw, |i, n| {
+        if n == 1 {
+            return Some(0);
+        }
+        let period = 2 * (n - 1);
+        let m = i % period;
+        Some(if m < n { m } else { period - m })
+    })
+}
+
+/// The top-left `h`×`w` of an N,C,H,W tensor.
+pub fn crop(t: &Tensor, h: usize, w: usize) -> Tensor {
+    if t.shape[2] == h && t.shape[3] == w {
+        return t.clone();
+    }
+    let (nc, th, tw) = (t.shape[0] * t.shape[1], t.shape[2], t.shape[3]);
+    let mut data = Vec::with_capacity(nc * h * w);
+    for p in 0..nc {
+        for y in 0..h {
+            data.extend_from_slice(&t.data[(p * th + y) * tw..][..w]);
+        }
+    }
+    Tensor {
+        shape: vec![t.shape[0], t.shape[1], h, w],
+        data,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(h: usize, w: usize) -> Tensor {
+        Tensor {
+            shape: vec![1, 1, h, w],
+            data: (0..h * w).map(|v| v as f32).collect(),
+        }
+    }
+
+    #[test]
+    fn zero_pad_and_crop_round_trip() {
+        let a = t(2, 3);
+        let p = zero_pad(&a, 3, 4);
+        assert_eq!(p.data, vec![0., 1., 2., 0., 3., 4., 5., 0., 0., 0., 0., 0.]);
+        assert_eq!(crop(&p, 2, 3), a);
+    }
+
+    #[test]
+    fn reflect_pad_matches_torch() {
+        // torch: F.pad(arange(3).view(1,1,1,3), (0,2,0,0), mode="reflect") == [0,1,2,1,0]
+        let p = reflect_pad(&t(1, 3), 1, 5);
+        assert_eq!(p.data, vec![0., 1., 2., 1., 0.]);
+        let p = reflect_pad(&t(2, 1), 4, 1);
+        assert_eq!(p.data, vec![0., 1., 0., 1.]);
+    }
+}

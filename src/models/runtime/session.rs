@@ -1,0 +1,155 @@
+//! One ONNX graph committed to an ONNX Runtime CPU session.
+
+use ort::session::{Session, SessionInputValue};
+use ort::value::TensorRef;
+
+use super::{environment, RuntimeError};
+use crate::models::weights::Tensor;
+
+/// A borrowed dense f32 tensor (row-major, e.g. NCHW).
+#[derive(Debug, Clone, Copy)]
+pub struct TensorView<'a> {
+    pub shape: &'a [usize],
+    pub data: &'a [f32],
+}
+
+impl<'a> From<&'a Tensor> for TensorView<'a> {
+    fn from(t: &'a Tensor) -> Self {
+        TensorView {
+            shape: &t.shape,
+            data: &t.data,
+        }
+    }
+}
+
+/// An ONNX graph ready to run on the CPU.
+pub struct CpuSession {
+    session: Session,
+    inputs: Vec<String>,
+    outputs: Vec<String>,
+}
+
+impl std::fmt::Debug for CpuSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CpuSession")
+            .field("inputs", &self.inputs)
+            .field("outputs", &self.outputs)
+            .finish_non_exhaustive()
+    }
+}
+
+impl CpuSession {
+    /// Commits the serialized ModelProto `onnx` to a CPU session with `threads` intra-op threads
+    /// (0: ONNX Runtime's default, one per core).
+    pub fn new(onnx: &[u8], threads: usize) -> Result<Self, RuntimeError> {
+        let env = environment()?;
+        let builder = Session::builder(&env)?;
+        let mut builder = builder
+            .with_intra_threads(threads)
+            .map_err(|e| RuntimeError::Ort(e.to_string()))?;
+        let session = builder.commit_from_memory(onnx)?;
+        let inputs = session
+            .inputs()
+            .iter()
+            .map(|o| o.name().to_string())
+            .collect();
+        let outputs = session
+            .outputs()
+            .iter()
+            .map(|o| o.name().to_string())
+            .collect();
+        Ok(Self {
+            session,
+            inputs,
+            outputs,
+        })
+    }
+
+    /// The graph's input names, in graph order.
+    pub fn input_names(&self) -> &[String] {
+        &self.inputs
+    }
+
+    /// The graph's output names, in graph order.
+    pub fn output_names(&self) -> &[String] {
+        &self.outputs
+    }
+
+    /// Checks that the graph's inputs and outputs are exactly `inputs` and `outputs`.
+    pub fn expect_names(&self, inputs: &[&str], outputs: &[&str]) -> Result<(), RuntimeError> {
+        for (what, got, want) in [
+            ("inputs", &self.inputs, inputs),
+            ("outputs", &self.outputs, outputs),
+        ] {
+            if got.len() != want.len() || want.iter().any(|w| !got.iter().any(|g| g == w)) {
+                return Err(RuntimeError::Names {
+                    what,
+                    got: got.clone(),
+                    want: want.iter().map(|s| s.to_string()).collect(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs the graph on f32 inputs given by name (each graph input exactly once) and returns
+    /// its outputs in graph order.
+    pub fn run(&mut self, inputs: &[(&str, TensorView<'_>)]) -> Result<Vec<Tensor>, RuntimeError> {
+        let given: Vec<String> = inputs.iter().map(|(n, _)| n.to_string()).collect();
+        let mut sorted_given = given.clone();
+        sorted_given.sort();
+        let mut sorted_want = self.inputs.clone();
+        sorted_want.sort();
+        if sorted_given != sorted_want {
+            return Err(RuntimeError::Names {
+                what: "inputs given",
+                got: given,
+                want: self.inputs.clone(),
+            });
+        }
+        let mut values: Vec<(String, SessionInputValue<'_>)> = Vec::with_capacity(inputs.len());
+        for (name, view) in inputs {
+            let numel = view.shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d));
+            if numel != Some(view.data.len()) {
+                return Err(RuntimeError::BadInput {
+                    name: name.to_string(),
+                    reason: format!(
+                        "shape {:?} does not match {} values",
+                        view.shape,
+                        view.data.len()
+                    ),
+                });
+            }
+            let tensor = TensorRef::from_array_view((view.shape.to_vec(), view.data))?;
+            values.push((name.to_string(), tensor.into()));
+        }
+        let outputs = self.session.run(values)?;
+        let mut result = Vec::with_capacity(self.outputs.len());
+        for name in &self.outputs {
+            let value = outputs.get(name).ok_or_else(|| RuntimeError::BadOutput {
+                name: name.clone(),
+                reason: "missing from the results".into(),
+            })?;
+            let (shape, data) =
+                value
+                    .try_extract_tensor::<f32>()
+                    .map_err(|e| RuntimeError::BadOutput {
+                        name: name.clone(),
+                        reason: e.to_string(),
+                    })?;
+            let shape = shape
+                .iter()
+                .map(|&d| usize::try_from(d))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|_| RuntimeError::BadOutput {
+                    name: name.clone(),
+                    reason: format!("negative dimension in {:?}", &shape[..]),
+                })?;
+            result.push(Tensor {
+                shape,
+                data: data.to_vec(),
+            });
+        }
+        Ok(result)
+    }
+}
