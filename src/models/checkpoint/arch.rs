@@ -202,7 +202,7 @@ fn detect_rrdb(sd: &StateDict) -> Result<Architecture, ArchError> {
 fn detect_srvgg(sd: &StateDict) -> Result<Architecture, ArchError> {
     let nf = dim(shape_of(sd, "body.0.weight")?, 0, "body.0.weight")?;
     let count = body_indices(sd).len();
-    if count < 3 || count % 2 == 0 {
+    if count < 3 || count.is_multiple_of(2) {
         return Err(ArchError::Unrecognised(format!(
             "SRVGGNetCompact needs an odd number (>= 3) of body modules, found {count}"
         )));

@@ -42,7 +42,7 @@ pub fn to_state_dict(layers: Vec<Weights>) -> Result<StateDict, NcnnError> {
         return Ok(sd);
     }
     let n = layers.len();
-    if n < RRDB_FIXED_CONVS || (n - RRDB_FIXED_CONVS) % RRDB_CONVS_PER_BLOCK != 0 {
+    if n < RRDB_FIXED_CONVS || !(n - RRDB_FIXED_CONVS).is_multiple_of(RRDB_CONVS_PER_BLOCK) {
         return Err(NcnnError::Layout(format!(
             "{n} convolutions is not 6 + 15·nb as in RRDBNet"
         )));

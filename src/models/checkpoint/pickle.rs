@@ -133,7 +133,7 @@ impl Vm<'_> {
     }
 
     fn set_items(&mut self, pairs: Vec<Value>, at: usize) -> Result<(), PickleError> {
-        if pairs.len() % 2 != 0 {
+        if !pairs.len().is_multiple_of(2) {
             return Err(type_err(at, "odd number of items for SETITEMS"));
         }
         let Some(Value::Dict(d)) = self.stack.last_mut() else {

@@ -130,7 +130,7 @@ fn check_size(h: usize, w: usize, scales: &[f32]) -> Result<(), GraphError> {
         for v in [h, w] {
             let reduced = v as f64 / f64::from(s);
             let r = reduced.round();
-            if v == 0 || (reduced - r).abs() > 1e-9 || r as usize % 4 != 0 {
+            if v == 0 || (reduced - r).abs() > 1e-9 || !(r as usize).is_multiple_of(4) {
                 return Err(GraphError::InvalidSize {
                     width: w,
                     height: h,
