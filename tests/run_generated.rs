@@ -313,10 +313,11 @@ fn outputs_are_never_clobbered_or_misplaced() {
 }
 
 #[test]
-fn usage_errors_exit_2_and_model_options_are_not_offered_yet() {
+fn usage_errors_exit_2() {
     for args in [
         vec!["run"],
-        vec!["run", "a.mp4", "b.mp4", "--interpolate", "2x"],
+        vec!["run", "a.mp4", "b.mp4", "--interpolate", "1x"],
+        vec!["run", "a.mp4", "b.mp4", "--upscale", "3x"],
         vec!["run", "a.mp4", "b.mp4", "--crf", "99"],
         vec!["frobnicate"],
     ] {

@@ -33,6 +33,28 @@ pub struct RunArgs {
     input: PathBuf,
     /// Output video (.mp4, .m4v, .mov or .mkv); written only when complete.
     output: PathBuf,
+    /// Interpolate to N times the frame rate with RIFE (`2x`, `4x`, any `Nx` up to 16x).
+    #[arg(long, value_parser = parse_multiple, conflicts_with = "target_fps")]
+    interpolate: Option<u32>,
+    /// Retime to exactly F frames per second with RIFE (`60`, `59.94`, `60000/1001`).
+    #[arg(long, value_parser = parse_fps)]
+    target_fps: Option<Rational>,
+    /// Upscale by 2 or 4 with Real-ESRGAN (after interpolation).
+    #[arg(long, value_parser = parse_upscale)]
+    upscale: Option<u32>,
+    /// RIFE v4.25 checkpoint (flownet.pkl, or an .onnx export); default: found in the models folder.
+    #[arg(long, value_name = "FILE")]
+    rife_model: Option<PathBuf>,
+    /// Upscaler (Real-ESRGAN .pth, ncnn .param, or .onnx); default: found in the models folder.
+    #[arg(long, value_name = "FILE")]
+    upscale_model: Option<PathBuf>,
+    /// Scene-cut threshold: pairs whose 4x-reduced luma differs by more (mean absolute, 0–1) are
+    /// not interpolated; 0 turns detection off.
+    #[arg(long, default_value_t = 0.12)]
+    scene_threshold: f32,
+    /// CPU threads for the models (0: one per core).
+    #[arg(long, default_value_t = 0)]
+    threads: usize,
     /// Where to run.
     #[arg(long, value_enum, default_value = "auto")]
     backend: Backend,
@@ -57,6 +79,36 @@ pub struct RunArgs {
     /// Write a JSON summary of the run to this file.
     #[arg(long)]
     report: Option<PathBuf>,
+}
+
+/// `2x` → 2 (also `2`); from 2 to 16.
+fn parse_multiple(text: &str) -> Result<u32, String> {
+    let n: u32 = text
+        .trim()
+        .trim_end_matches(['x', 'X'])
+        .parse()
+        .map_err(|_| format!("`{text}` is not a multiple like 2x"))?;
+    if (2..=16).contains(&n) {
+        Ok(n)
+    } else {
+        Err(format!("`{text}`: the multiple must be from 2x to 16x"))
+    }
+}
+
+/// `2x` or `4x`.
+fn parse_upscale(text: &str) -> Result<u32, String> {
+    match text.trim().trim_end_matches(['x', 'X']) {
+        "2" => Ok(2),
+        "4" => Ok(4),
+        _ => Err(format!("`{text}`: upscaling is 2x or 4x")),
+    }
+}
+
+/// A positive frame rate up to 1000.
+fn parse_fps(text: &str) -> Result<Rational, String> {
+    Rational::parse(text)
+        .filter(|r| r.is_positive() && *r <= Rational::from_int(1000))
+        .ok_or_else(|| format!("`{text}` is not a frame rate (e.g. 60, 59.94 or 60000/1001)"))
 }
 
 /// Parses `12.5`, `90`, `1:30`, `01:02:03.25` into seconds, exactly.
@@ -88,10 +140,40 @@ pub fn run(args: &RunArgs, quiet: bool, verbose: u8) -> anyhow::Result<ExitCode>
     match args.backend {
         Backend::Auto | Backend::Cpu => log::info!("backend: cpu"),
     }
+    let rate = match (args.interpolate, args.target_fps) {
+        (Some(n), _) => RateMode::Multiply(n),
+        (None, Some(fps)) => RateMode::Fps(fps),
+        (None, None) => RateMode::Keep,
+    };
+    let rife = match rate {
+        RateMode::Keep => None,
+        _ => Some(pipeline::find_model(
+            args.rife_model.as_deref(),
+            &[pipeline::RIFE_FILE],
+            "RIFE",
+        )?),
+    };
+    let upscale = match args.upscale {
+        None => None,
+        Some(factor) => {
+            let names: &[&str] = if factor == 2 {
+                &pipeline::UPSCALE_2X_FILES
+            } else {
+                &[pipeline::UPSCALE_4X_FILE]
+            };
+            Some((
+                factor as usize,
+                pipeline::find_model(args.upscale_model.as_deref(), names, "upscaling")?,
+            ))
+        }
+    };
+    if rife.is_some() || upscale.is_some() {
+        smoothscale::models::runtime::init()?;
+    }
     let job = Job {
         input: args.input.clone(),
         output: args.output.clone(),
-        rate: RateMode::Keep,
+        rate,
         window: Window {
             start: args.start,
             duration: args.duration,
@@ -103,6 +185,12 @@ pub fn run(args: &RunArgs, quiet: bool, verbose: u8) -> anyhow::Result<ExitCode>
         crf: args.crf,
         preset: args.preset.clone(),
         overwrite: args.overwrite,
+        models: pipeline::ModelOptions {
+            rife,
+            upscale,
+            cut_threshold: (args.scene_threshold > 0.0).then_some(args.scene_threshold),
+            threads: args.threads,
+        },
     };
     let stop = Arc::new(StopFlag::new(0));
     for (signal, code) in [
@@ -157,5 +245,23 @@ mod tests {
         for bad in ["", "-1", "1:2:3:4", "1.5:00", "abc", "1e3"] {
             assert!(parse_time(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn model_options_parse() {
+        assert_eq!(parse_multiple("2x"), Ok(2));
+        assert_eq!(parse_multiple("4"), Ok(4));
+        assert!(
+            parse_multiple("1x").is_err()
+                && parse_multiple("17x").is_err()
+                && parse_multiple("x").is_err()
+        );
+        assert_eq!(parse_upscale("4x"), Ok(4));
+        assert!(parse_upscale("3x").is_err());
+        assert_eq!(
+            parse_fps("60000/1001"),
+            Rational::new(60000, 1001).ok_or(String::new())
+        );
+        assert!(parse_fps("0").is_err() && parse_fps("-5").is_err());
     }
 }

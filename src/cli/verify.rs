@@ -18,8 +18,8 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "DIR", default_value = "../shared/golden")]
     golden: PathBuf,
     /// The folder the cases' `weights_file` paths are relative to (default: the golden
-    /// folder's parent, the shared root).
-    #[arg(long, value_name = "DIR")]
+    /// folder's parent, the shared root). `--models` is accepted as another name.
+    #[arg(long = "weights-root", alias = "models", value_name = "DIR")]
     models: Option<PathBuf>,
     /// Intra-op threads (0: one per core).
     #[arg(long, default_value_t = 0)]
@@ -49,10 +49,6 @@ pub fn run(args: &VerifyArgs) -> anyhow::Result<ExitCode> {
     };
     let mut models: HashMap<PathBuf, Model> = HashMap::new();
     let mut failed = 0;
-    println!(
-        "{:<40} {:>12} {:>10}  result",
-        "case", "max abs err", "tolerance"
-    );
     for case in cases {
         let name = case["name"].as_str().unwrap_or("?").to_string();
         let tol = case["tol_max_abs"].as_f64().unwrap_or(0.0);
@@ -61,7 +57,7 @@ pub fn run(args: &VerifyArgs) -> anyhow::Result<ExitCode> {
                 let pass = err.is_finite() && f64::from(err) <= tol;
                 failed += usize::from(!pass);
                 let verdict = if pass { "PASS" } else { "FAIL" };
-                println!("{name:<40} {err:>12.3e} {tol:>10.1e}  {verdict}");
+                println!("{name} max_abs_err={err:.3e} tol={tol:e} {verdict}");
             }
             Err(e) => {
                 if let Some(
@@ -71,7 +67,7 @@ pub fn run(args: &VerifyArgs) -> anyhow::Result<ExitCode> {
                     return Err(e);
                 }
                 failed += 1;
-                println!("{name:<40} {:>12} {tol:>10.1e}  FAIL ({e:#})", "-");
+                println!("{name} max_abs_err=none tol={tol:e} FAIL ({e:#})");
             }
         }
     }

@@ -1,6 +1,8 @@
 //! One video, end to end: source → timeline → (model stages) → sink, written atomically.
 
+mod models;
 mod report;
+mod scene;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -12,7 +14,24 @@ use crate::video::{
     self, EncodeSettings, Item, PartialFile, Sink, Source, VideoError, VideoFormat, Window,
 };
 
+pub use models::{
+    find_model, model_dirs, Interpolator, Upscaler, RIFE_FILE, UPSCALE_2X_FILES, UPSCALE_4X_FILE,
+};
 pub use report::Report;
+pub use scene::difference as scene_difference;
+
+/// The model stages of a job.
+#[derive(Debug, Clone, Default)]
+pub struct ModelOptions {
+    /// RIFE checkpoint, required when the rate mode interpolates.
+    pub rife: Option<PathBuf>,
+    /// Upscaling factor and model.
+    pub upscale: Option<(usize, PathBuf)>,
+    /// Scene-cut threshold (see [`scene_difference`]); `None` interpolates every pair.
+    pub cut_threshold: Option<f32>,
+    /// CPU threads for the models (0: one per core).
+    pub threads: usize,
+}
 
 /// Everything one run needs.
 #[derive(Debug, Clone)]
@@ -26,6 +45,7 @@ pub struct Job {
     pub crf: u8,
     pub preset: String,
     pub overwrite: bool,
+    pub models: ModelOptions,
 }
 
 /// Why a run failed.
@@ -37,8 +57,24 @@ pub enum PipelineError {
     Timeline(#[from] TimelineError),
     #[error("output frame {index} needs source frame {source_index}, which was not decoded")]
     MissingSource { index: u64, source_index: usize },
-    #[error("output frame {0} needs frame interpolation, which this build cannot do yet")]
+    #[error("output frame {0} needs frame interpolation, but no RIFE model was given")]
     NoInterpolator(u64),
+    #[error(transparent)]
+    Model(#[from] crate::models::runtime::RuntimeError),
+    #[error(
+        "no {what} model found (looked for {looked}); pass its file or run scripts/fetch-models"
+    )]
+    NoModel { what: &'static str, looked: String },
+    #[error("{} is not {}", .0.display(), .1)]
+    WrongModel(PathBuf, &'static str),
+    #[error("{}: the model scales by {native}, which cannot give {wanted}x", path.display())]
+    WrongScale {
+        path: PathBuf,
+        native: usize,
+        wanted: usize,
+    },
+    #[error("a model returned a bad output: {0}")]
+    ModelOutput(String),
     #[error("interrupted by signal {0}")]
     Interrupted(usize),
 }
@@ -68,11 +104,87 @@ impl Window2 {
         self.frames.push((index, frame));
     }
 
-    fn get(&self, index: usize) -> Option<&RgbFrame> {
+    fn get(&self, index: usize, output: u64) -> Result<&RgbFrame, PipelineError> {
         self.frames
             .iter()
             .find(|(i, _)| *i == index)
             .map(|(_, f)| f)
+            .ok_or(PipelineError::MissingSource {
+                index: output,
+                source_index: index,
+            })
+    }
+}
+
+/// Makes output frames from planned contents: interpolation first, then upscaling. The last
+/// upscaled source frame is kept, since held frames repeat it.
+struct Renderer {
+    interpolator: Option<Interpolator>,
+    upscaler: Option<Upscaler>,
+    last_source: Option<(usize, RgbFrame)>,
+}
+
+impl Renderer {
+    fn new(models: &ModelOptions) -> Result<Self, PipelineError> {
+        let interpolator = match &models.rife {
+            Some(path) => Some(Interpolator::new(
+                path,
+                models.threads,
+                models.cut_threshold,
+            )?),
+            None => None,
+        };
+        let upscaler = match &models.upscale {
+            Some((factor, path)) => Some(Upscaler::new(path, *factor, models.threads)?),
+            None => None,
+        };
+        Ok(Renderer {
+            interpolator,
+            upscaler,
+            last_source: None,
+        })
+    }
+
+    fn factor(&self) -> usize {
+        self.upscaler.as_ref().map_or(1, Upscaler::factor)
+    }
+
+    fn render(
+        &mut self,
+        out: &OutputFrame,
+        frames: &Window2,
+        sink: &mut Sink,
+    ) -> Result<(), PipelineError> {
+        match out.content {
+            Content::Source(i) => {
+                let Some(upscaler) = self.upscaler.as_mut() else {
+                    return Ok(sink.write_frame(frames.get(i, out.index)?)?);
+                };
+                if self.last_source.as_ref().is_none_or(|(j, _)| *j != i) {
+                    self.last_source = Some((i, upscaler.upscale(frames.get(i, out.index)?)?));
+                }
+                if let Some((_, frame)) = &self.last_source {
+                    sink.write_frame(frame)?;
+                }
+                Ok(())
+            }
+            Content::Blend { first, t } => {
+                let interpolator = self
+                    .interpolator
+                    .as_mut()
+                    .ok_or(PipelineError::NoInterpolator(out.index))?;
+                let (a, b) = (
+                    frames.get(first, out.index)?,
+                    frames.get(first + 1, out.index)?,
+                );
+                let blended = interpolator.blend(a, b, t.to_f64() as f32)?;
+                let frame = match self.upscaler.as_mut() {
+                    Some(u) => u.upscale(&blended)?,
+                    None => blended,
+                };
+                Ok(sink.write_frame(&frame)?)
+            }
+        }
     }
 }
 
@@ -105,6 +217,12 @@ pub fn run(job: &Job, progress: &dyn Progress, stop: &StopFlag) -> Result<Report
         crf: job.crf,
         preset: job.preset.clone(),
     };
+    let mut renderer = Renderer::new(&job.models)?;
+    let format = VideoFormat {
+        width: info.width * renderer.factor() as u32,
+        height: info.height * renderer.factor() as u32,
+        ..format
+    };
     let mut sink = Sink::create(partial.path(), container, &source, format, &settings)?;
     progress.start(
         info.expected_duration
@@ -131,7 +249,7 @@ pub fn run(job: &Job, progress: &dyn Progress, stop: &StopFlag) -> Result<Report
                 Ok(outputs) => {
                     frames.push(timeline.sources() - 1, frame.rgb);
                     sources += 1;
-                    write_all(&outputs, &frames, &mut sink, progress, stop)?;
+                    write_all(&outputs, &frames, &mut renderer, &mut sink, progress, stop)?;
                 }
                 Err(e) => log::warn!("{}: frame skipped: {e}", job.input.display()),
             },
@@ -139,8 +257,11 @@ pub fn run(job: &Job, progress: &dyn Progress, stop: &StopFlag) -> Result<Report
     }
     let end = source.end_time().unwrap_or(Rational::ZERO);
     let tail = timeline.finish(end);
-    write_all(&tail, &frames, &mut sink, progress, stop)?;
+    write_all(&tail, &frames, &mut renderer, &mut sink, progress, stop)?;
     let written = sink.finish()?;
+    if let Some(i) = &renderer.interpolator {
+        log::info!("{} pairs across scene cuts were not interpolated", i.cuts);
+    }
     let output = partial.commit()?;
     Ok(Report::new(
         job,
@@ -151,7 +272,8 @@ pub fn run(job: &Job, progress: &dyn Progress, stop: &StopFlag) -> Result<Report
         timeline.rate(),
         end,
         started.elapsed(),
-    ))
+    )
+    .with_cuts(renderer.interpolator.as_ref().map_or(0, |i| i.cuts)))
 }
 
 fn check(stop: &StopFlag) -> Result<(), PipelineError> {
@@ -164,20 +286,14 @@ fn check(stop: &StopFlag) -> Result<(), PipelineError> {
 fn write_all(
     outputs: &[OutputFrame],
     frames: &Window2,
+    renderer: &mut Renderer,
     sink: &mut Sink,
     progress: &dyn Progress,
     stop: &StopFlag,
 ) -> Result<(), PipelineError> {
     for out in outputs {
         check(stop)?;
-        let rgb = match out.content {
-            Content::Source(i) => frames.get(i).ok_or(PipelineError::MissingSource {
-                index: out.index,
-                source_index: i,
-            })?,
-            Content::Blend { .. } => return Err(PipelineError::NoInterpolator(out.index)),
-        };
-        sink.write_frame(rgb)?;
+        renderer.render(out, frames, sink)?;
         progress.frame();
     }
     Ok(())

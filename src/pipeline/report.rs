@@ -22,6 +22,8 @@ pub struct Report {
     pub output_fps: String,
     pub source_frames: usize,
     pub output_frames: u64,
+    /// Pairs across a scene cut, repeated instead of interpolated.
+    pub scene_cuts: usize,
     pub duration_s: f64,
     pub elapsed_s: f64,
     pub output_frames_per_s: f64,
@@ -51,6 +53,7 @@ impl Report {
             output_fps: rate.to_string(),
             source_frames,
             output_frames,
+            scene_cuts: 0,
             duration_s: duration.to_f64(),
             elapsed_s: secs,
             output_frames_per_s: if secs > 0.0 {
@@ -59,5 +62,11 @@ impl Report {
                 0.0
             },
         }
+    }
+
+    /// Records how many pairs were scene cuts.
+    pub(super) fn with_cuts(mut self, cuts: usize) -> Self {
+        self.scene_cuts = cuts;
+        self
     }
 }

@@ -1,0 +1,181 @@
+//! The model stages of a run: RIFE between source frames, then the upscaler, on the CPU runner.
+//!
+//! Model files are the user's (`--rife-model`, `--upscale-model`) or found by name in a models
+//! folder: `$SMOOTHSCALE_MODELS`, else `$XDG_DATA_HOME/smoothscale/models`
+//! (`~/.local/share/smoothscale/models`), laid out as `scripts/fetch-models` writes it.
+
+use std::path::{Path, PathBuf};
+
+use super::{scene, PipelineError};
+use crate::frame::RgbFrame;
+use crate::models::runtime::{Model, ModelKind};
+use crate::models::weights::Tensor;
+
+/// The RIFE checkpoint's place in a models folder.
+pub const RIFE_FILE: &str = "rife-v4.25/flownet.pkl";
+/// Upscalers in the order they are preferred for 2x (an x2 model, else x4 resized by 0.5).
+pub const UPSCALE_2X_FILES: [&str; 2] = [
+    "realesrgan/RealESRGAN_x2plus.pth",
+    "realesrgan/realesrgan-x4plus.param",
+];
+/// The upscaler for 4x.
+pub const UPSCALE_4X_FILE: &str = "realesrgan/realesrgan-x4plus.param";
+
+/// The models folders searched, in order.
+pub fn model_dirs() -> Vec<PathBuf> {
+    let env = |k: &str| {
+        std::env::var_os(k)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    let mut dirs = Vec::new();
+    dirs.extend(env("SMOOTHSCALE_MODELS"));
+    if let Some(data) = env("XDG_DATA_HOME").or_else(|| env("HOME").map(|h| h.join(".local/share")))
+    {
+        dirs.push(data.join("smoothscale/models"));
+    }
+    dirs
+}
+
+/// `explicit`, or the first of `names` found in a models folder.
+pub fn find_model(
+    explicit: Option<&Path>,
+    names: &[&str],
+    what: &'static str,
+) -> Result<PathBuf, PipelineError> {
+    if let Some(path) = explicit {
+        return Ok(path.to_path_buf());
+    }
+    let dirs = model_dirs();
+    for name in names {
+        for dir in &dirs {
+            let path = dir.join(name);
+            if path.is_file() {
+                return Ok(path);
+            }
+        }
+    }
+    let looked = dirs
+        .iter()
+        .map(|d| d.join(names[0]).display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
+    Err(PipelineError::NoModel { what, looked })
+}
+
+fn to_tensor(frame: &RgbFrame) -> Tensor {
+    Tensor {
+        shape: vec![1, 3, frame.height(), frame.width()],
+        data: frame.as_chw().to_vec(),
+    }
+}
+
+fn to_frame(t: Tensor) -> Result<RgbFrame, PipelineError> {
+    let (h, w) = match t.shape[..] {
+        [1, 3, h, w] => (h, w),
+        _ => return Err(PipelineError::ModelOutput(format!("shape {:?}", t.shape))),
+    };
+    RgbFrame::from_chw(w, h, t.data).ok_or_else(|| PipelineError::ModelOutput("data length".into()))
+}
+
+/// Frame interpolation with RIFE, pairs across a scene cut excepted.
+pub struct Interpolator {
+    model: Model,
+    /// Cut metric above which a pair is not interpolated (`None`: never).
+    cut_threshold: Option<f32>,
+    /// Pairs found to be cuts.
+    pub cuts: usize,
+}
+
+impl Interpolator {
+    pub fn new(
+        path: &Path,
+        threads: usize,
+        cut_threshold: Option<f32>,
+    ) -> Result<Self, PipelineError> {
+        let model = Model::load(path, threads)?;
+        if model.kind() != ModelKind::Rife {
+            return Err(PipelineError::WrongModel(
+                path.to_path_buf(),
+                "a RIFE model",
+            ));
+        }
+        Ok(Interpolator {
+            model,
+            cut_threshold,
+            cuts: 0,
+        })
+    }
+
+    /// The frame at `t` in (0, 1) between `a` and `b`; across a cut, the nearer of the two.
+    pub fn blend(&mut self, a: &RgbFrame, b: &RgbFrame, t: f32) -> Result<RgbFrame, PipelineError> {
+        if let Some(threshold) = self.cut_threshold {
+            let d = scene::difference(a, b);
+            if d > threshold {
+                self.cuts += 1;
+                log::debug!("scene cut (difference {d:.3}): frame repeated");
+                return Ok(if t < 0.5 { a.clone() } else { b.clone() });
+            }
+        }
+        to_frame(self.model.interpolate(&to_tensor(a), &to_tensor(b), t)?)
+    }
+}
+
+/// Super-resolution by a fixed factor, with a model of that scale or of twice it (then resized
+/// by 0.5, as Real-ESRGAN's `--outscale` does).
+pub struct Upscaler {
+    model: Model,
+    factor: usize,
+    path: PathBuf,
+    /// The model's own scale, learned on the first frame.
+    native: Option<usize>,
+}
+
+impl Upscaler {
+    pub fn new(path: &Path, factor: usize, threads: usize) -> Result<Self, PipelineError> {
+        let model = Model::load(path, threads)?;
+        if !matches!(model.kind(), ModelKind::Upscaler { .. }) {
+            return Err(PipelineError::WrongModel(
+                path.to_path_buf(),
+                "an upscaling model",
+            ));
+        }
+        Ok(Upscaler {
+            model,
+            factor,
+            path: path.to_path_buf(),
+            native: None,
+        })
+    }
+
+    /// The output size factor.
+    pub fn factor(&self) -> usize {
+        self.factor
+    }
+
+    pub fn upscale(&mut self, frame: &RgbFrame) -> Result<RgbFrame, PipelineError> {
+        let out = to_frame(self.model.upscale(&to_tensor(frame))?)?;
+        let native = out.width() / frame.width().max(1);
+        if self.native.is_none() {
+            if native == 2 * self.factor {
+                log::info!(
+                    "{} is a x{native} model: its output is resized by 0.5 for {}x",
+                    self.path.display(),
+                    self.factor
+                );
+            }
+            self.native = Some(native);
+        }
+        if native == self.factor {
+            Ok(out)
+        } else if native == 2 * self.factor {
+            Ok(out.half())
+        } else {
+            Err(PipelineError::WrongScale {
+                path: self.path.clone(),
+                native,
+                wanted: self.factor,
+            })
+        }
+    }
+}
