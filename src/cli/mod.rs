@@ -32,7 +32,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Process one video: IN → OUT.
-    Run(run::RunArgs),
+    Run(Box<run::RunArgs>),
     /// Write the ONNX graph of a model file.
     ExportOnnx(export_onnx::ExportOnnxArgs),
     /// Run golden cases through the CPU runner and compare with the reference outputs.
