@@ -195,5 +195,14 @@ mod tests {
     fn header_version_is_10_or_11() {
         let v = TensorRt::header_version().unwrap();
         assert!(v.major == 10 || v.major == 11, "{v}");
+        // scripts/check-tensorrt-shim says which headers it compiled against.
+        if let Ok(expected) = std::env::var("SMOOTHSCALE_EXPECT_TRT_MAJOR") {
+            assert_eq!(
+                v.major.to_string(),
+                expected,
+                "shim compiled against {}",
+                crate::HEADERS_DIR
+            );
+        }
     }
 }
