@@ -1,16 +1,15 @@
-//! Building engines from our ONNX graphs: builder, network, ONNX parser, config, profiles.
+//! Building engines from our ONNX graphs: builder, network, config, optimization profiles.
 
-use std::ffi::{c_void, CStr, CString};
-use std::fmt;
+use std::ffi::CString;
 use std::ptr::NonNull;
 use std::rc::Rc;
 
 use crate::error::TrtError;
 use crate::ffi;
-use crate::library::{check_version, open_library, Api, TensorRt};
+use crate::library::{Api, TensorRt};
 use crate::logger::Logger;
+use crate::parser::{owned, OnnxParserLibrary, ParserError, ParserHandle};
 use crate::runtime::{c_name, to_dims};
-use crate::version::library_names;
 
 /// Builder precision request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -34,70 +33,6 @@ pub struct ProfileShape {
     pub opt: Vec<i64>,
     /// Largest shape the engine accepts.
     pub max: Vec<i64>,
-}
-
-/// One ONNX parser error, with the node it concerns.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ParserError {
-    /// nvonnxparser ErrorCode value.
-    pub code: i32,
-    /// Index of the node in the graph, -1 when unknown.
-    pub node: i32,
-    /// Node name ("" when unknown).
-    pub node_name: String,
-    /// Node operator type ("" when unknown).
-    pub node_operator: String,
-    /// The parser's description.
-    pub desc: String,
-}
-
-impl fmt::Display for ParserError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.node >= 0 {
-            write!(
-                f,
-                "node {} {:?} ({}): ",
-                self.node, self.node_name, self.node_operator
-            )?;
-        }
-        write!(f, "{} (code {})", self.desc, self.code)
-    }
-}
-
-/// `libnvonnxparser.so.<major>`, opened at run time.
-pub struct OnnxParserLibrary {
-    create: ffi::trt_create_parser_fn,
-    _library: libloading::Library,
-}
-
-impl OnnxParserLibrary {
-    /// Opens the ONNX parser matching the loaded TensorRT.
-    pub fn load(trt: &TensorRt) -> Result<Self, TrtError> {
-        crate::shim!(trt.api, {
-            let headers = trt.api.headers;
-            let (_, name) = library_names(headers.major);
-            let library = open_library(&name, headers.major)?;
-            check_version(&library, &name, headers)?;
-            // SAFETY: nvonnxparser declares `extern "C" void* createNvOnnxParser_INTERNAL(void*
-            // network, void* logger, int version)`; the pointer lives as long as `library`, which
-            // this struct keeps.
-            let create = unsafe {
-                library.get::<unsafe extern "C" fn(*mut c_void, *mut c_void, i32) -> *mut c_void>(
-                    b"createNvOnnxParser_INTERNAL\0",
-                )
-            }
-            .map(|f| *f)
-            .map_err(|e| TrtError::SymbolMissing {
-                library: name.clone(),
-                symbol: "createNvOnnxParser_INTERNAL".to_string(),
-                reason: e.to_string(),
-            })?;
-            Ok(OnnxParserLibrary {
-                create: Some(create),
-                _library: library,
-            })
-        })
-    }
 }
 
 struct BuilderHandle {
@@ -150,6 +85,7 @@ impl Builder {
             };
             let ptr = NonNull::new(ptr).ok_or(TrtError::Failed("create a network"))?;
             Ok(Network {
+                parser: None,
                 ptr,
                 builder: h.clone(),
             })
@@ -203,22 +139,33 @@ impl Builder {
 }
 
 /// A network definition, filled by the ONNX parser.
+///
+/// The ONNX parser owns the weights the network refers to, so a network keeps its parser (and the
+/// parser's library) alive until it is dropped.
 pub struct Network {
+    parser: Option<ParserHandle>,
     ptr: NonNull<ffi::trt_network>,
     builder: Rc<BuilderHandle>,
 }
 
 impl Network {
-    /// Parses a serialized ONNX model into this network. Errors name the failing nodes.
+    /// Parses a serialized ONNX model into this network (once per network). Errors name the
+    /// failing nodes.
     pub fn parse_onnx(
         &mut self,
         parsers: &OnnxParserLibrary,
         model: &[u8],
     ) -> Result<(), TrtError> {
+        if self.parser.is_some() {
+            return Err(TrtError::Failed(
+                "parse a second graph into the same network",
+            ));
+        }
         let b = &self.builder;
         crate::shim!(b.api, {
-            // SAFETY: network and logger are live and outlive the parser, destroyed below; the
-            // error strings are copied before the parser is destroyed.
+            // SAFETY: network and logger are live and outlive the parser (it is stored in `self`
+            // and destroyed first in Drop, or below on failure); the error strings are copied
+            // before the parser can be destroyed.
             unsafe {
                 let parser = ffi::trt_parser_create(
                     parsers.create,
@@ -247,34 +194,30 @@ impl Network {
                         });
                     }
                 }
-                ffi::trt_parser_destroy(parser);
                 if ok == 0 || !errors.is_empty() {
+                    ffi::trt_parser_destroy(parser);
                     return Err(TrtError::Parse(errors));
                 }
+                self.parser = NonNull::new(parser).map(|ptr| ParserHandle {
+                    ptr,
+                    _library: parsers.library.clone(),
+                });
                 Ok(())
             }
         })
     }
 }
 
-/// Copies a C string the parser owns; "" for null.
-///
-/// # Safety
-/// `p` is null or a NUL-terminated string valid for the call.
-#[cfg_attr(not(trt_shim), allow(dead_code))]
-unsafe fn owned(p: *const std::ffi::c_char) -> String {
-    if p.is_null() {
-        String::new()
-    } else {
-        // SAFETY: guaranteed by the caller.
-        unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned()
-    }
-}
-
 impl Drop for Network {
     fn drop(&mut self) {
-        // SAFETY: created by trt_builder_create_network, destroyed once, before its builder.
+        let parser = self.parser.take();
+        // SAFETY: the parser (if any) was created by trt_parser_create for this network and is
+        // destroyed once, while its library is still loaded (`p._library`); then the network,
+        // created by trt_builder_create_network, is destroyed once, before its builder.
         crate::shim!(self.builder.api, unsafe {
+            if let Some(p) = parser {
+                ffi::trt_parser_destroy(p.ptr.as_ptr());
+            }
             ffi::trt_network_destroy(self.ptr.as_ptr())
         })
     }
@@ -363,27 +306,5 @@ impl Drop for BuilderConfig {
         crate::shim!(self.builder.api, unsafe {
             ffi::trt_config_destroy(self.ptr.as_ptr())
         })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn parser_errors_name_the_node() {
-        let e = ParserError {
-            code: 8,
-            node: 42,
-            node_name: "/block0/GridSample".into(),
-            node_operator: "GridSample".into(),
-            desc: "unsupported padding mode".into(),
-        };
-        let text = TrtError::Parse(vec![e]).to_string();
-        assert!(
-            text.contains("node 42 \"/block0/GridSample\" (GridSample)"),
-            "{text}"
-        );
-        assert!(text.contains("unsupported padding mode"), "{text}");
     }
 }

@@ -58,13 +58,13 @@ pub enum TrtError {
     BadTensorName(String),
     /// The ONNX parser rejected the graph.
     #[error("the ONNX parser rejected the graph: {}", format_parser_errors(.0))]
-    Parse(Vec<crate::builder::ParserError>),
+    Parse(Vec<crate::parser::ParserError>),
     /// This TensorRT has no precision flags (11.x): precision comes from the graph's own types.
     #[error("TensorRT {0} has no {1} builder flag: networks are strongly typed, export the graph in that precision")]
     PrecisionUnsupported(TrtVersion, &'static str),
 }
 
-fn format_parser_errors(errors: &[crate::builder::ParserError]) -> String {
+fn format_parser_errors(errors: &[crate::parser::ParserError]) -> String {
     let parts: Vec<String> = errors.iter().map(ToString::to_string).collect();
     parts.join("; ")
 }

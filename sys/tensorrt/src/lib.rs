@@ -21,15 +21,15 @@ mod error;
 pub mod ffi;
 mod library;
 mod logger;
+pub mod parser;
 pub mod runtime;
 mod version;
 
-pub use builder::{
-    Builder, BuilderConfig, Network, OnnxParserLibrary, ParserError, Precision, ProfileShape,
-};
+pub use builder::{Builder, BuilderConfig, Network, Precision, ProfileShape};
 pub use error::TrtError;
 pub use library::{open_library, TensorRt};
 pub use logger::severity_level;
+pub use parser::{OnnxParserLibrary, ParserError};
 pub use runtime::{DataType, Engine, ExecutionContext, IoMode, Runtime, TensorInfo};
 pub use version::{library_names, TrtVersion};
 
