@@ -34,7 +34,10 @@ fn main() {
     let manifest_dir =
         PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR"));
     let tools = manifest_dir.join("../../.tools/tensorrt-headers/10.16");
-    println!("cargo:rerun-if-changed={}", tools.display());
+    // Watching a path that does not exist would rerun this script on every build.
+    if tools.exists() {
+        println!("cargo:rerun-if-changed={}", tools.display());
+    }
 
     generate_bindings(&manifest_dir);
 
@@ -118,7 +121,7 @@ fn generate_bindings(manifest_dir: &Path) {
         .allowlist_type("trt_.*")
         .allowlist_var("TRT_SHIM_.*")
         .opaque_type(
-            "trt_(logger|runtime|engine|context|builder|network|config|parser|host_memory)",
+            "trt_(logger|runtime|engine|context|builder|network|config|parser|host_memory|timing_cache)",
         )
         .layout_tests(true)
         .generate()

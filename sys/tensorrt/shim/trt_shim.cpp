@@ -45,6 +45,12 @@ nvinfer1::IHostMemory const *as_cpp(trt_host_memory const *p) {
 nvinfer1::IHostMemory *as_cpp(trt_host_memory *p) {
     return reinterpret_cast<nvinfer1::IHostMemory *>(p);
 }
+nvinfer1::ITimingCache *as_cpp(trt_timing_cache *p) {
+    return reinterpret_cast<nvinfer1::ITimingCache *>(p);
+}
+nvinfer1::ITimingCache const *as_cpp(trt_timing_cache const *p) {
+    return reinterpret_cast<nvinfer1::ITimingCache const *>(p);
+}
 nvonnxparser::IParser *as_cpp(trt_parser *p) { return reinterpret_cast<nvonnxparser::IParser *>(p); }
 nvonnxparser::IParser const *as_cpp(trt_parser const *p) {
     return reinterpret_cast<nvonnxparser::IParser const *>(p);
@@ -242,6 +248,24 @@ int32_t trt_config_add_profile(trt_builder *builder, trt_config *config,
     }
     return as_cpp(config)->addOptimizationProfile(profile);
 }
+
+trt_timing_cache *trt_config_create_timing_cache(trt_config *config, const void *blob, size_t size) {
+    if (config == nullptr || (blob == nullptr && size != 0)) return nullptr;
+    // An empty cache is documented as (nullptr, 0).
+    return reinterpret_cast<trt_timing_cache *>(as_cpp(config)->createTimingCache(size == 0 ? nullptr : blob, size));
+}
+
+int32_t trt_config_set_timing_cache(trt_config *config, const trt_timing_cache *cache) {
+    if (config == nullptr || cache == nullptr) return 0;
+    return as_cpp(config)->setTimingCache(*as_cpp(cache), false) ? 1 : 0;
+}
+
+trt_host_memory *trt_timing_cache_serialize(const trt_timing_cache *cache) {
+    if (cache == nullptr) return nullptr;
+    return reinterpret_cast<trt_host_memory *>(as_cpp(cache)->serialize());
+}
+
+void trt_timing_cache_destroy(trt_timing_cache *cache) { delete as_cpp(cache); }
 
 trt_host_memory *trt_builder_build_serialized(trt_builder *builder, trt_network *network,
                                               trt_config *config) {

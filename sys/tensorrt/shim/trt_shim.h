@@ -37,6 +37,7 @@ typedef struct trt_network trt_network;
 typedef struct trt_config trt_config;
 typedef struct trt_parser trt_parser;
 typedef struct trt_host_memory trt_host_memory;
+typedef struct trt_timing_cache trt_timing_cache;
 
 /** A tensor shape; -1 in a dimension means dynamic. */
 typedef struct trt_dims {
@@ -133,6 +134,15 @@ int32_t trt_config_set_precision(trt_config *config, int32_t flags);
 /** Adds one optimization profile with `count` inputs; returns its index, or -1 on failure. */
 int32_t trt_config_add_profile(trt_builder *builder, trt_config *config,
                                const trt_profile_shape *shapes, size_t count);
+/** A timing cache made by `config` from a serialized one (`blob` NULL and `size` 0: empty);
+ * NULL on failure. It must outlive every build that uses it. */
+trt_timing_cache *trt_config_create_timing_cache(trt_config *config, const void *blob, size_t size);
+/** Attaches `cache` to `config`; builds then read and extend it. Returns 0 when the cache was
+ * made on a different device or TensorRT (it is then not used). */
+int32_t trt_config_set_timing_cache(trt_config *config, const trt_timing_cache *cache);
+/** Serializes a timing cache; NULL on failure. */
+trt_host_memory *trt_timing_cache_serialize(const trt_timing_cache *cache);
+void trt_timing_cache_destroy(trt_timing_cache *cache);
 /** Builds and serializes an engine; NULL on failure (the reason goes to the logger). */
 trt_host_memory *trt_builder_build_serialized(trt_builder *builder, trt_network *network,
                                               trt_config *config);

@@ -101,6 +101,7 @@ impl Builder {
             let ptr = NonNull::new(ptr).ok_or(TrtError::Failed("create a builder config"))?;
             Ok(BuilderConfig {
                 ptr,
+                timing_cache: None,
                 builder: h.clone(),
             })
         })
@@ -121,18 +122,7 @@ impl Builder {
                 if mem.is_null() {
                     return Err(TrtError::Failed("build the engine"));
                 }
-                let data = ffi::trt_host_memory_data(mem).cast::<u8>();
-                let size = ffi::trt_host_memory_size(mem);
-                let plan = if data.is_null() {
-                    Vec::new()
-                } else {
-                    std::slice::from_raw_parts(data, size).to_vec()
-                };
-                ffi::trt_host_memory_destroy(mem);
-                if plan.is_empty() {
-                    return Err(TrtError::Failed("serialize the engine"));
-                }
-                Ok(plan)
+                take_host_memory(mem).ok_or(TrtError::Failed("serialize the engine"))
             }
         })
     }
@@ -226,7 +216,33 @@ impl Drop for Network {
 /// Builder settings: workspace, optimization level, precision, optimization profiles.
 pub struct BuilderConfig {
     ptr: NonNull<ffi::trt_config>,
+    /// The attached timing cache; TensorRT needs it alive until the build is done.
+    timing_cache: Option<NonNull<ffi::trt_timing_cache>>,
     builder: Rc<BuilderHandle>,
+}
+
+/// Copies and frees a TensorRT host buffer; `None` when it is empty.
+///
+/// # Safety
+/// `mem` is a live host memory object from the shim, not used afterwards.
+#[cfg_attr(not(trt_shim), allow(dead_code))]
+unsafe fn take_host_memory(mem: *mut ffi::trt_host_memory) -> Option<Vec<u8>> {
+    #[cfg(trt_shim)]
+    {
+        // SAFETY: `mem` is live (caller); its data pointer and size describe one buffer, copied
+        // before the object is destroyed exactly once.
+        unsafe {
+            let data = ffi::trt_host_memory_data(mem).cast::<u8>();
+            let size = ffi::trt_host_memory_size(mem);
+            let bytes = (!data.is_null()).then(|| std::slice::from_raw_parts(data, size).to_vec());
+            ffi::trt_host_memory_destroy(mem);
+            bytes.filter(|b| !b.is_empty())
+        }
+    }
+    #[cfg(not(trt_shim))]
+    {
+        None
+    }
 }
 
 impl BuilderConfig {
@@ -247,7 +263,9 @@ impl BuilderConfig {
         })
     }
 
-    /// Allows reduced-precision kernels. With TensorRT 11 only [`Precision::AsGraph`] is valid.
+    /// Allows reduced-precision kernels. With TensorRT 11 only [`Precision::AsGraph`] is valid;
+    /// with TensorRT 10 a strongly typed network also needs [`Precision::AsGraph`] (TensorRT
+    /// rejects precision flags on strongly typed networks when building).
     pub fn set_precision(&mut self, precision: Precision) -> Result<(), TrtError> {
         let (flags, name) = match precision {
             Precision::AsGraph => (0, "fp32"),
@@ -300,11 +318,71 @@ impl BuilderConfig {
     }
 }
 
+impl BuilderConfig {
+    /// Attaches a timing cache, so builds reuse earlier kernel timings and extend them.
+    /// `previous` is what [`BuilderConfig::timing_cache`] saved (empty: start a new cache).
+    /// Returns `false` when TensorRT rejected `previous` (another GPU or TensorRT) and a new,
+    /// empty cache is used instead.
+    pub fn set_timing_cache(&mut self, previous: &[u8]) -> Result<bool, TrtError> {
+        crate::shim!(self.builder.api, {
+            let config = self.ptr.as_ptr();
+            // SAFETY: the config is live; `blob` is valid for the calls. Every cache created here
+            // is either stored in `self.timing_cache` (destroyed in Drop, after the config) or
+            // destroyed at once.
+            let attach = |blob: &[u8]| unsafe {
+                let cache =
+                    ffi::trt_config_create_timing_cache(config, blob.as_ptr().cast(), blob.len());
+                let cache = NonNull::new(cache)?;
+                if ffi::trt_config_set_timing_cache(config, cache.as_ptr()) != 0 {
+                    Some(cache)
+                } else {
+                    ffi::trt_timing_cache_destroy(cache.as_ptr());
+                    None
+                }
+            };
+            let (cache, reused) = match attach(previous) {
+                Some(c) => (c, !previous.is_empty()),
+                None => (
+                    attach(&[]).ok_or(TrtError::Failed("create a timing cache"))?,
+                    false,
+                ),
+            };
+            if let Some(old) = self.timing_cache.replace(cache) {
+                // SAFETY: the old cache was created for this config and is no longer attached.
+                unsafe { ffi::trt_timing_cache_destroy(old.as_ptr()) };
+            }
+            Ok(reused)
+        })
+    }
+
+    /// The attached timing cache, serialized (to save beside the engines after a build).
+    pub fn timing_cache(&self) -> Result<Vec<u8>, TrtError> {
+        let cache = self.timing_cache.ok_or(TrtError::Failed(
+            "serialize a timing cache that was never attached",
+        ))?;
+        crate::shim!(self.builder.api, {
+            // SAFETY: the cache is live (owned by self); the host memory is taken exactly once.
+            unsafe {
+                let mem = ffi::trt_timing_cache_serialize(cache.as_ptr());
+                if mem.is_null() {
+                    return Err(TrtError::Failed("serialize the timing cache"));
+                }
+                take_host_memory(mem).ok_or(TrtError::Failed("serialize the timing cache"))
+            }
+        })
+    }
+}
+
 impl Drop for BuilderConfig {
     fn drop(&mut self) {
-        // SAFETY: created by trt_builder_create_config, destroyed once, before its builder.
+        let cache = self.timing_cache.take();
+        // SAFETY: the config was created by trt_builder_create_config and is destroyed once,
+        // before its builder; then its timing cache (if any), created for it, is destroyed once.
         crate::shim!(self.builder.api, unsafe {
-            ffi::trt_config_destroy(self.ptr.as_ptr())
+            ffi::trt_config_destroy(self.ptr.as_ptr());
+            if let Some(c) = cache {
+                ffi::trt_timing_cache_destroy(c.as_ptr());
+            }
         })
     }
 }

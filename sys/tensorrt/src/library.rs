@@ -57,6 +57,12 @@ impl TensorRt {
             let (name, _) = crate::version::library_names(headers.major);
             let library = open_library(&name, headers.major)?;
             let version = check_version(&library, &name, headers)?;
+            if version < headers {
+                log::warn!(
+                    "{name} is TensorRT {version}, older than the TensorRT {headers} headers this \
+                     build was compiled against; rebuild against the installed headers if it fails"
+                );
+            }
             let create_runtime = symbol(&library, &name, "createInferRuntime_INTERNAL")?;
             let create_builder = symbol(&library, &name, "createInferBuilder_INTERNAL")?;
             Ok(TensorRt {
