@@ -8,5 +8,6 @@ pub mod colour;
 pub mod frame;
 pub mod models;
 pub mod pipeline;
+pub mod tensorrt;
 pub mod timeline;
 pub mod video;
