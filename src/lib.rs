@@ -7,6 +7,7 @@
 pub mod colour;
 pub mod frame;
 pub mod models;
+pub mod nvcodec;
 pub mod pipeline;
 pub mod timeline;
 pub mod video;
