@@ -1,7 +1,7 @@
 //! The AVCC/HVCC → Annex-B conversion on the real clips of ../shared/media (skipped when absent):
 //! byte for byte against FFmpeg's own `h264_mp4toannexb` / `hevc_mp4toannexb` filters, and
 //! decoded by FFmpeg's software decoder, without the container's extradata, into the same frames
-//! as the original packets.
+//! as the original packets; and the display clock gives those frames FFmpeg's presentation times.
 
 mod common;
 
@@ -11,7 +11,7 @@ use std::process::Command;
 
 use common::shared_clip;
 use ffmpeg_next as ff;
-use smoothscale::nvcodec::{AnnexB, NalCodec};
+use smoothscale::nvcodec::{AnnexB, DisplayClock, NalCodec};
 
 /// The video packets of a clip, its codec, and its extradata.
 struct Clip {
@@ -176,6 +176,27 @@ fn check_clip(name: &str, codec: NalCodec) {
     assert!(!expected.is_empty());
     assert_eq!(got.len(), expected.len(), "{name}: frame count");
     assert!(got == expected, "{name}: decoded frames differ");
+
+    // The timestamps NVDEC's parser would carry: sent in decode order, shown in pts order, they
+    // must give the frames the times FFmpeg's decoder gives them.
+    let mut clock = DisplayClock::new(1);
+    let mut sent: Vec<i64> = clip
+        .packets
+        .iter()
+        .map(|p| clock.submit(p.pts(), p.dts()))
+        .collect();
+    sent.sort_unstable();
+    let shown: Vec<Option<i64>> = sent
+        .iter()
+        .map(|&t| {
+            let shown = clock.display(t).unwrap();
+            assert!(!shown.inferred);
+            Some(shown.pts)
+        })
+        .collect();
+    let decoded: Vec<Option<i64>> = expected.iter().map(|(pts, _)| *pts).collect();
+    assert_eq!(shown, decoded, "{name}: display times");
+    assert_eq!((clock.pending(), clock.dropped()), (0, 0));
     eprintln!(
         "{name}: {} packets, {} frames identical, output {compared}",
         clip.packets.len(),

@@ -1,6 +1,15 @@
 //! The host-side pieces of the NVDEC/NVENC path that need no GPU: turning demuxed H.264/HEVC
-//! packets into the Annex-B stream NVDEC's parser reads ([`annexb`]).
+//! packets into the Annex-B stream NVDEC's parser reads ([`annexb`]), keeping presentation times
+//! across the parser's reordering ([`timestamps`]), and deciding NVENC's parameters from our
+//! options and the GPU's capabilities ([`nvenc_params`]).
 
 pub mod annexb;
+pub mod nvenc_params;
+pub mod timestamps;
 
 pub use annexb::{AnnexB, AnnexBError, NalCodec};
+pub use nvenc_params::{
+    nvenc_params, CodecGuid, InputFormat, MultiPass, NvencCaps, NvencParamError, NvencParams,
+    NvencRequest, Profile, Quality, RateControl,
+};
+pub use timestamps::{DisplayClock, Shown, TimestampError};
