@@ -31,7 +31,8 @@ macro_rules! cuvid_entry_points {
         impl Cuvid {
             fn resolve(library: Library, name: &'static str) -> Result<Self, LoadError> {
                 Ok(Cuvid {
-                    $($field: crate::resolve::<$ty>(&library, name, $symbol)?,)*
+                    // SAFETY: each `tcuvid*` alias is the header's declaration of its symbol.
+                    $($field: unsafe { crate::resolve::<$ty>(&library, name, $symbol) }?,)*
                     _library: library,
                 })
             }
@@ -58,12 +59,20 @@ cuvid_entry_points! {
 impl Cuvid {
     /// Opens `libnvcuvid.so.1` and resolves every entry point we use.
     pub fn load() -> Result<Self, LoadError> {
-        Self::load_from(CUVID_LIBRARY)
+        // SAFETY: the driver's own library, whose initialisers have no preconditions.
+        unsafe { Self::load_from(CUVID_LIBRARY) }
     }
 
     /// Opens the library under another name or path (tests; unusual installations).
-    pub fn load_from(name: &'static str) -> Result<Self, LoadError> {
-        let library = crate::open(name, HINT)?;
+    ///
+    /// # Safety
+    ///
+    /// Opening a library runs its initialisers: `name` must be a library whose initialisers are
+    /// sound to run in this process. If it exports the SDK's symbols, they must have the SDK's
+    /// signatures.
+    pub unsafe fn load_from(name: &'static str) -> Result<Self, LoadError> {
+        // SAFETY: the caller vouches for the library.
+        let library = unsafe { crate::open(name, HINT) }?;
         Self::resolve(library, name)
     }
 }

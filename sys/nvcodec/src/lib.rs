@@ -42,9 +42,16 @@ impl<F: Copy> Entry for Option<F> {
 }
 
 /// Opens a shared library by its versioned name; a failure names the library and what ships it.
-fn open(library: &'static str, hint: &'static str) -> Result<libloading::Library, LoadError> {
-    // SAFETY: the NVIDIA driver libraries we open run no initialisation code with preconditions
-    // on the caller; `Library::new` is unsafe only because arbitrary libraries might.
+///
+/// # Safety
+///
+/// Opening a library runs its initialisers: `library` must be one whose initialisers are sound
+/// to run in this process (the NVIDIA driver libraries are).
+unsafe fn open(
+    library: &'static str,
+    hint: &'static str,
+) -> Result<libloading::Library, LoadError> {
+    // SAFETY: the caller vouches for the library's initialisers.
     unsafe { libloading::Library::new(library) }.map_err(|source| LoadError::LibraryNotFound {
         library,
         hint,
@@ -54,7 +61,11 @@ fn open(library: &'static str, hint: &'static str) -> Result<libloading::Library
 
 /// Resolves one entry point, typed by its bindgen alias `T = Option<fn>`; a missing or null symbol
 /// is an error naming it.
-fn resolve<T>(
+///
+/// # Safety
+///
+/// `T::Fn` must be the signature the SDK declares for `symbol`.
+unsafe fn resolve<T>(
     library: &libloading::Library,
     name: &'static str,
     symbol: &'static str,
@@ -67,8 +78,8 @@ where
         symbol,
         source,
     };
-    // SAFETY: `T::Fn` is the function pointer type the SDK header declares for `symbol`, so the
-    // symbol's address is read as exactly that type; `Option<fn>` turns a null address into None.
+    // SAFETY: the caller guarantees `T::Fn` is the symbol's declared type, so its address is read
+    // as exactly that type; `Option<fn>` turns a null address into None.
     let found: Option<T::Fn> = unsafe {
         library
             .get::<Option<T::Fn>>(symbol.as_bytes())

@@ -83,22 +83,36 @@ pub struct NvEnc {
 impl NvEnc {
     /// Opens `libnvidia-encode.so.1`, checks the driver's API version and fills the function list.
     pub fn load() -> Result<Self, LoadError> {
-        Self::load_from(NVENC_LIBRARY)
+        // SAFETY: the driver's own library, whose initialisers have no preconditions.
+        unsafe { Self::load_from(NVENC_LIBRARY) }
     }
 
     /// Opens the library under another name or path (tests; unusual installations).
-    pub fn load_from(name: &'static str) -> Result<Self, LoadError> {
-        let library = crate::open(name, HINT)?;
-        let max_version = crate::resolve::<PNvEncodeAPIGetMaxSupportedVersion>(
-            &library,
-            name,
-            "NvEncodeAPIGetMaxSupportedVersion",
-        )?;
-        let create = crate::resolve::<PNvEncodeAPICreateInstance>(
-            &library,
-            name,
-            "NvEncodeAPICreateInstance",
-        )?;
+    ///
+    /// # Safety
+    ///
+    /// Opening a library runs its initialisers: `name` must be a library whose initialisers are
+    /// sound to run in this process. If it exports the SDK's symbols, they must have the SDK's
+    /// signatures.
+    pub unsafe fn load_from(name: &'static str) -> Result<Self, LoadError> {
+        // SAFETY: the caller vouches for the library.
+        let library = unsafe { crate::open(name, HINT) }?;
+        // SAFETY: both aliases match the declarations in nvEncodeAPI.h.
+        let max_version = unsafe {
+            crate::resolve::<PNvEncodeAPIGetMaxSupportedVersion>(
+                &library,
+                name,
+                "NvEncodeAPIGetMaxSupportedVersion",
+            )
+        }?;
+        // SAFETY: as above.
+        let create = unsafe {
+            crate::resolve::<PNvEncodeAPICreateInstance>(
+                &library,
+                name,
+                "NvEncodeAPICreateInstance",
+            )
+        }?;
 
         let mut version = 0u32;
         // SAFETY: the entry point has the header's signature and writes one u32 through the

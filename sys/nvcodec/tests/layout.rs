@@ -1,6 +1,6 @@
 //! Layout tests: the sizes, alignments and field offsets of the structs we pass to the driver, the
 //! NVENC version macros and the GUIDs, each compared with what a C compiler computes from the same
-//! SDK headers. Needs a C compiler (`$CC`, else `cc`); no NVIDIA library or GPU.
+//! SDK headers. Needs a C compiler (`$CC`, else cc, gcc or clang); no NVIDIA library or GPU.
 
 use std::collections::BTreeSet;
 use std::mem::{align_of, offset_of, size_of};
@@ -215,6 +215,18 @@ fn checks() -> Vec<Check> {
     all
 }
 
+/// `$CC`, else the first of cc, gcc, clang that runs.
+fn c_compiler() -> String {
+    if let Ok(cc) = std::env::var("CC") {
+        return cc;
+    }
+    ["cc", "gcc", "clang"]
+        .into_iter()
+        .find(|cc| Command::new(cc).arg("--version").output().is_ok())
+        .expect("no C compiler (cc, gcc or clang) for the layout test")
+        .to_string()
+}
+
 /// Compiles and runs the C side; returns its output lines.
 fn c_values(checks: &[Check]) -> Vec<String> {
     let include = env!("NVCODEC_SYS_INCLUDE_DIR");
@@ -234,7 +246,7 @@ fn c_values(checks: &[Check]) -> Vec<String> {
     }
     c.push_str("    return 0;\n}\n");
     std::fs::write(&source, c).unwrap();
-    let cc = std::env::var("CC").unwrap_or_else(|_| "cc".to_string());
+    let cc = c_compiler();
     let build = Command::new(&cc)
         .args(["-std=c11", "-Wno-deprecated-declarations", "-I", include])
         .arg(&source)
