@@ -59,3 +59,29 @@ pub enum LoadError {
         function: &'static str,
     },
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_name_the_library_and_the_remedy() {
+        let old = LoadError::ApiTooOld {
+            library: "libnvidia-encode.so.1",
+            driver_major: 10,
+            driver_minor: 0,
+            needed_major: 11,
+            needed_minor: 1,
+        };
+        assert_eq!(
+            old.to_string(),
+            "libnvidia-encode.so.1: the driver supports NVENC API 10.0, 11.1 or newer is needed: \
+             update the NVIDIA driver"
+        );
+        let unset = LoadError::MissingFunction {
+            library: "libnvidia-encode.so.1",
+            function: "nvEncSetIOCudaStreams",
+        };
+        assert!(unset.to_string().contains("nvEncSetIOCudaStreams"));
+    }
+}

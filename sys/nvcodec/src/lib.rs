@@ -15,7 +15,7 @@ mod bindings {
         non_upper_case_globals,
         dead_code
     )]
-    #![allow(clippy::all, clippy::pedantic, unnecessary_transmutes)]
+    #![allow(clippy::all, clippy::pedantic, unknown_lints, unnecessary_transmutes)]
     include!(concat!(env!("OUT_DIR"), "/bindings.rs"));
 }
 

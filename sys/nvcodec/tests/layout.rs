@@ -289,4 +289,6 @@ fn version_macros_have_the_documented_shape() {
     assert_eq!(nvencapi_struct_version(3) >> 28, 0x7);
     assert_eq!((nvencapi_struct_version(3) >> 16) & 0xf, 3);
     assert_eq!(NV_ENC_CONFIG_VER >> 31, 1);
+    // The driver reports its newest API as (major << 4) | minor: 11.1 is 0xb1.
+    assert_eq!(NVENCAPI_MAX_SUPPORTED_VERSION_NEEDED, 0xb1);
 }
