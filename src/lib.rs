@@ -7,6 +7,7 @@
 pub mod colour;
 pub mod frame;
 pub mod models;
+pub mod nvcodec;
 pub mod pipeline;
 pub mod tensorrt;
 pub mod timeline;

@@ -98,3 +98,20 @@ pub fn set_codec_tag(stream: &mut ff::format::stream::StreamMut, tag: [u8; 4]) {
         }
     }
 }
+
+/// The codec configuration record of a stream (`avcC`/`hvcC` for H.264/HEVC in MP4, Annex-B
+/// parameter sets for raw streams), empty when the stream has none.
+pub fn extradata(parameters: &ff::codec::Parameters) -> &[u8] {
+    // SAFETY: `parameters` wraps a live `AVCodecParameters` for the length of the borrow; FFmpeg
+    // keeps `extradata` valid (or null) with `extradata_size` bytes while the parameters live.
+    unsafe {
+        let par = parameters.as_ptr();
+        let data = (*par).extradata;
+        let size = (*par).extradata_size;
+        if data.is_null() || size <= 0 {
+            &[]
+        } else {
+            std::slice::from_raw_parts(data, size as usize)
+        }
+    }
+}
