@@ -152,7 +152,7 @@ pub fn nvenc_params(req: &NvencRequest, caps: &NvencCaps) -> Result<NvencParams,
     if req.ten_bit && !caps.ten_bit {
         return Err(NvencParamError::TenBitUnsupported(req.codec));
     }
-    let even = req.width % 2 == 0 && req.height % 2 == 0;
+    let even = req.width.is_multiple_of(2) && req.height.is_multiple_of(2);
     let fits = req.width > 0
         && req.height > 0
         && req.width <= caps.max_width
