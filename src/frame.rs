@@ -45,3 +45,68 @@ impl RgbFrame {
         &self.data
     }
 }
+
+/// A planar tensor of `channels` planes of `width × height`, row-major (one N=1 NCHW tensor).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Planar<T> {
+    pub width: usize,
+    pub height: usize,
+    pub data: Vec<T>,
+}
+
+impl RgbFrame {
+    /// The frame in a buffer padded to multiples of `multiple` both ways, the pad filled with zero
+    /// (black), as the models' reference procedure pads RIFE input. Reference of the padded output
+    /// of the CUDA colour conversion kernels.
+    pub fn pad_chw(&self, multiple: usize) -> Planar<f32> {
+        let width = self.width.div_ceil(multiple) * multiple;
+        let height = self.height.div_ceil(multiple) * multiple;
+        let mut data = vec![0.0; 3 * width * height];
+        for c in 0..3 {
+            for (y, row) in self.plane(c).chunks_exact(self.width.max(1)).enumerate() {
+                let at = (c * height + y) * width;
+                data[at..at + self.width].copy_from_slice(row);
+            }
+        }
+        Planar {
+            width,
+            height,
+            data,
+        }
+    }
+
+    /// Resize by 0.5: each output pixel the mean of a 2×2 box, `((a + b) + (c + d)) * 0.25`.
+    /// Odd sizes round up and repeat the last row or column. Reference of `resize_half.cu`.
+    pub fn resize_half(&self) -> RgbFrame {
+        let (w, h) = (self.width, self.height);
+        let mut out = RgbFrame::new(w.div_ceil(2), h.div_ceil(2));
+        let ow = out.width;
+        let planes = out.planes_mut();
+        for (c, dst) in planes.into_iter().enumerate() {
+            let src = self.plane(c);
+            for (k, v) in dst.iter_mut().enumerate() {
+                let (x, y) = (k % ow, k / ow);
+                let (x0, x1) = (2 * x, (2 * x + 1).min(w - 1));
+                let (y0, y1) = (2 * y, (2 * y + 1).min(h - 1));
+                let (a, b) = (src[y0 * w + x0], src[y0 * w + x1]);
+                let (cc, d) = (src[y1 * w + x0], src[y1 * w + x1]);
+                *v = ((a + b) + (cc + d)) * 0.25;
+            }
+        }
+        out
+    }
+
+    /// A frame from CHW data (`3 × width × height` values).
+    pub fn from_chw(width: usize, height: usize, data: Vec<f32>) -> Self {
+        assert_eq!(
+            data.len(),
+            3 * width * height,
+            "CHW data of {width}x{height}"
+        );
+        RgbFrame {
+            width,
+            height,
+            data,
+        }
+    }
+}
