@@ -175,7 +175,7 @@ mod tests {
         fn extract_stitch_round_trip(w in 1usize..80, h in 1usize..80, tile in 1usize..40,
                                      pad in 0usize..8) {
             let plan = TilePlan::new(w, h, tile, pad);
-            let src: Vec<u32> = (0..2 * w * h as usize).map(|v| v as u32 + 1).collect();
+            let src: Vec<u32> = (0..2 * w * h).map(|v| v as u32 + 1).collect();
             let batch = extract_tiles(&plan, &src, 2);
             prop_assert_eq!(stitch_tiles(&plan, &batch, 1, 2), src);
         }
