@@ -8,6 +8,9 @@
 //! `SMOOTHSCALE_KERNELS=source` skips nvcc. The host compiler is nvcc's default unless
 //! `NVCC_CCBIN` names one. Targets: SASS for sm_87 (Orin), sm_90 (Hopper), sm_110 (Thor) and
 //! compute_110 PTX for newer GPUs (nvcc 13.0 knows compute_75 to compute_121; sm_110 needs 13.0).
+//! `--fmad=false`: no multiply-add contraction, so the device runs the IEEE operations of the Rust
+//! references (the host tests compile with `-ffp-contract=off` for the same reason); the runtime
+//! NVRTC path uses the same option (`cuda::NVRTC_OPTIONS`).
 //! ptxas's register and spill counts are printed as warnings; a spill fails the build.
 
 use std::path::{Path, PathBuf};

@@ -35,6 +35,10 @@ pub fn embedded_kernels() -> EmbeddedKernels {
     EMBEDDED
 }
 
+/// Options for compiling [`KERNEL_SOURCE`] with NVRTC (add `--gpu-architecture=compute_XY`): the
+/// same language level and no FMA contraction, as build.rs gives nvcc.
+pub const NVRTC_OPTIONS: &[&str] = &["--fmad=false", "-std=c++17"];
+
 /// Every kernel entry point (`extern "C"`, so these are also the symbol names).
 pub const KERNEL_NAMES: &[&str] = &[
     "ss_nv12_to_rgb_f32",
