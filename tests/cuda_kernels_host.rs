@@ -262,7 +262,7 @@ fn rgb_to_yuv420_matches_reference() {
                     bits,
                 };
                 for siting in SITINGS {
-                    for &(w, h) in &SIZES {
+                    for (&(w, h), half) in SIZES.iter().flat_map(|s| [(s, false), (s, true)]) {
                         worst = worst.max(check_rgb_to_yuv(
                             &mut rng,
                             e,
@@ -272,6 +272,7 @@ fn rgb_to_yuv420_matches_reference() {
                             w,
                             h,
                             cases % 4,
+                            half,
                         ));
                         cases += 1;
                     }
@@ -279,7 +280,7 @@ fn rgb_to_yuv420_matches_reference() {
             }
         }
     }
-    eprintln!("rgb → yuv420: {cases} cases, max |Δ| {worst} code values");
+    eprintln!("rgb (f32 and f16) → yuv420: {cases} cases, max |Δ| {worst} code values");
     assert!(worst <= 1, "{worst} code values");
 }
 
@@ -293,6 +294,7 @@ fn check_rgb_to_yuv(
     w: usize,
     h: usize,
     kind: usize,
+    half: bool,
 ) -> u16 {
     let mut value = |_| match kind {
         0 => rng.unit() * 1.2 - 0.1,
@@ -300,7 +302,12 @@ fn check_rgb_to_yuv(
         2 => 1.0,
         _ => [0.0, 1.0][rng.below(2) as usize],
     };
-    let data: Vec<f32> = (0..3 * w * h).map(&mut value).collect();
+    let mut data: Vec<f32> = (0..3 * w * h).map(&mut value).collect();
+    if half {
+        // The reference of f16 input is that of the input widened back to f32.
+        data.iter_mut()
+            .for_each(|v| *v = f16_to_f32(f32_to_f16(*v)));
+    }
     let frame = RgbFrame::from_chw(w, h, data);
     let (cw, ch) = (w.div_ceil(2), h.div_ceil(2));
     let mut y = vec![0u16; w * h];
@@ -324,28 +331,36 @@ fn check_rgb_to_yuv(
     let (lp, cp) = ((w + 9) * bytes, (2 * cw + 4) * bytes);
     let (mut luma, mut chroma) = (vec![0u8; lp * h], vec![0u8; cp * ch]);
     let colour = KernelColour::new(e, siting, shift);
-    let run = if wide {
-        host::ss_host_ss_rgb_to_p016
-    } else {
-        host::ss_host_ss_rgb_to_nv12
-    };
+    let colour = &colour as *const KernelColour as *const c_void;
     let dims = launch(LaunchDims::per_pixel(w, h, 1));
+    let (rs, ps) = (padded.width as i32, (padded.width * padded.height) as i64);
+    let out = (luma.as_mut_ptr(), lp as i32, chroma.as_mut_ptr(), cp as i32);
+    let halves: Vec<u16> = padded.data.iter().map(|&v| f32_to_f16(v)).collect();
+    let (run32, run16): (host::RgbToYuv<f32>, host::RgbToYuv<u16>) = if wide {
+        (
+            host::ss_host_ss_rgb_to_p016,
+            host::ss_host_ss_rgb_f16_to_p016,
+        )
+    } else {
+        (
+            host::ss_host_ss_rgb_to_nv12,
+            host::ss_host_ss_rgb_f16_to_nv12,
+        )
+    };
     // SAFETY: the input holds three planes of `padded.width × padded.height`, the outputs `h` rows
     // of `lp` and `ch` rows of `cp` bytes, all a `w × h` grid touches; `colour` is an SsColour.
     unsafe {
-        run(
-            &dims,
-            padded.data.as_ptr(),
-            padded.width as i32,
-            (padded.width * padded.height) as i64,
-            w as i32,
-            h as i32,
-            &colour as *const KernelColour as *const c_void,
-            luma.as_mut_ptr(),
-            lp as i32,
-            chroma.as_mut_ptr(),
-            cp as i32,
-        );
+        if half {
+            let input = halves.as_ptr();
+            run16(
+                &dims, input, rs, ps, w as i32, h as i32, colour, out.0, out.1, out.2, out.3,
+            );
+        } else {
+            let input = padded.data.as_ptr();
+            run32(
+                &dims, input, rs, ps, w as i32, h as i32, colour, out.0, out.1, out.2, out.3,
+            );
+        }
     }
     let got_y = read_pitched(&luma, w, h, lp, wide);
     let got_uv = read_pitched(&chroma, 2 * cw, ch, cp, wide);

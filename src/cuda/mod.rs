@@ -8,7 +8,7 @@
 //! | kernel | reference |
 //! |---|---|
 //! | `ss_{nv12,p016}_to_rgb_{f32,f16}` | [`crate::colour::yuv_planes_to_rgb`], [`crate::frame::RgbFrame::pad_chw`], [`crate::colour::f32_to_f16`] |
-//! | `ss_rgb_to_{nv12,p016}` | [`crate::colour::rgb_to_yuv_planes`] |
+//! | `ss_rgb{,_f16}_to_{nv12,p016}` | [`crate::colour::rgb_to_yuv_planes`] (f16 input widened) |
 //! | `ss_tile_{extract,stitch}_{f32,f16}` | [`crate::tiling::extract_tiles`], [`crate::tiling::stitch_tiles`] |
 //! | `ss_resize_half_{f32,f16}` | [`crate::frame::RgbFrame::resize_half`] |
 //! | `ss_scene_cells_{u8,u16}`, `ss_scene_row_sums` | [`crate::scene::luma_difference`] |
@@ -47,6 +47,8 @@ pub const KERNEL_NAMES: &[&str] = &[
     "ss_p016_to_rgb_f16",
     "ss_rgb_to_nv12",
     "ss_rgb_to_p016",
+    "ss_rgb_f16_to_nv12",
+    "ss_rgb_f16_to_p016",
     "ss_tile_extract_f32",
     "ss_tile_extract_f16",
     "ss_tile_stitch_f32",

@@ -1,8 +1,8 @@
-// Planar R'G'B' f32 (clamped to [0, 1]) to NV12 (8-bit) or P010/P016 (16-bit) pitch-linear frames
+// Planar R'G'B' f32 or f16 (clamped to [0, 1]) to NV12 (8-bit) or P010/P016 (16-bit) pitch-linear frames
 // for the encoder: luma rounded per pixel, chroma through the tent filter of the siting.
 //
 // Reference: `colour::rgb_to_yuv_planes` (same taps, same order of summation), with Cb and Cr
-// interleaved. One thread per luma pixel; the thread of each even (x, y) also writes chroma sample
+// interleaved (f16 input: the reference of the input widened to f32). One thread per luma pixel; the thread of each even (x, y) also writes chroma sample
 // (x / 2, y / 2). The input is read at `row_stride` / `plane_stride` (elements), so a padded model
 // output can be converted in place of a cropped copy.
 #include "colour.cuh"
@@ -37,16 +37,17 @@ __device__ __forceinline__ int ss_tent_taps(int c, int n, float offset, int* idx
     return count;
 }
 
-__device__ __forceinline__ void ss_pixel(const float* rgb, int row_stride, long long plane_stride, int x,
+template <typename In>
+__device__ __forceinline__ void ss_pixel(const In* rgb, int row_stride, long long plane_stride, int x,
                                          int y, float* out) {
     long long k = (long long)y * row_stride + x;
-    out[0] = ss_clamp01(rgb[k]);
-    out[1] = ss_clamp01(rgb[plane_stride + k]);
-    out[2] = ss_clamp01(rgb[2 * plane_stride + k]);
+    out[0] = ss_clamp01(ss_load(rgb + k));
+    out[1] = ss_clamp01(ss_load(rgb + plane_stride + k));
+    out[2] = ss_clamp01(ss_load(rgb + 2 * plane_stride + k));
 }
 
-template <typename T>
-__device__ __forceinline__ void ss_rgb_to_yuv420(const float* rgb, int row_stride,
+template <typename In, typename T>
+__device__ __forceinline__ void ss_rgb_to_yuv420(const In* rgb, int row_stride,
                                                  long long plane_stride, int width, int height,
                                                  SsColour c, unsigned char* luma, int luma_pitch,
                                                  unsigned char* chroma, int chroma_pitch) {
@@ -81,16 +82,15 @@ __device__ __forceinline__ void ss_rgb_to_yuv420(const float* rgb, int row_strid
     crow[2 * cx + 1] = (T)(ss_quantise(c, acc_r) << c.sample_shift);
 }
 
-extern "C" __global__ void ss_rgb_to_nv12(const float* rgb, int row_stride, long long plane_stride,
-                                          int width, int height, SsColour c, unsigned char* luma,
-                                          int luma_pitch, unsigned char* chroma, int chroma_pitch) {
-    ss_rgb_to_yuv420<unsigned char>(rgb, row_stride, plane_stride, width, height, c, luma,
-                                    luma_pitch, chroma, chroma_pitch);
-}
+#define SS_RGB_TO_YUV_KERNEL(name, In, T)                                                       \
+    extern "C" __global__ void name(const In* rgb, int row_stride, long long plane_stride,      \
+                                    int width, int height, SsColour c, unsigned char* luma,     \
+                                    int luma_pitch, unsigned char* chroma, int chroma_pitch) {  \
+        ss_rgb_to_yuv420<In, T>(rgb, row_stride, plane_stride, width, height, c, luma,          \
+                                luma_pitch, chroma, chroma_pitch);                              \
+    }
 
-extern "C" __global__ void ss_rgb_to_p016(const float* rgb, int row_stride, long long plane_stride,
-                                          int width, int height, SsColour c, unsigned char* luma,
-                                          int luma_pitch, unsigned char* chroma, int chroma_pitch) {
-    ss_rgb_to_yuv420<unsigned short>(rgb, row_stride, plane_stride, width, height, c, luma,
-                                     luma_pitch, chroma, chroma_pitch);
-}
+SS_RGB_TO_YUV_KERNEL(ss_rgb_to_nv12, float, unsigned char)
+SS_RGB_TO_YUV_KERNEL(ss_rgb_to_p016, float, unsigned short)
+SS_RGB_TO_YUV_KERNEL(ss_rgb_f16_to_nv12, unsigned short, unsigned char)
+SS_RGB_TO_YUV_KERNEL(ss_rgb_f16_to_p016, unsigned short, unsigned short)

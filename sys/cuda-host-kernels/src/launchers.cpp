@@ -28,17 +28,19 @@ SS_YUV_TO_RGB(ss_nv12_to_rgb_f16, unsigned short)
 SS_YUV_TO_RGB(ss_p016_to_rgb_f32, float)
 SS_YUV_TO_RGB(ss_p016_to_rgb_f16, unsigned short)
 
-#define SS_RGB_TO_YUV(kernel)                                                                  \
-    SS_DECLARE(kernel, const float*, int, long long, int, int, SsColour, unsigned char*, int, \
+#define SS_RGB_TO_YUV(kernel, In)                                                              \
+    SS_DECLARE(kernel, const In*, int, long long, int, int, SsColour, unsigned char*, int,    \
                unsigned char*, int)                                                           \
-    extern "C" void ss_host_##kernel(const SsLaunch* l, const float* rgb, int rs,             \
+    extern "C" void ss_host_##kernel(const SsLaunch* l, const In* rgb, int rs,                \
                                      long long ps, int w, int h, const SsColour* c,           \
                                      unsigned char* luma, int lp, unsigned char* chroma,      \
                                      int cp) {                                                \
         SS_RUN(kernel, rgb, rs, ps, w, h, *c, luma, lp, chroma, cp);                          \
     }
-SS_RGB_TO_YUV(ss_rgb_to_nv12)
-SS_RGB_TO_YUV(ss_rgb_to_p016)
+SS_RGB_TO_YUV(ss_rgb_to_nv12, float)
+SS_RGB_TO_YUV(ss_rgb_to_p016, float)
+SS_RGB_TO_YUV(ss_rgb_f16_to_nv12, unsigned short)
+SS_RGB_TO_YUV(ss_rgb_f16_to_p016, unsigned short)
 
 #define SS_TILES(suffix, T)                                                                    \
     SS_DECLARE(ss_tile_extract_##suffix, const T*, int, long long, int, const SsTile*, T*,    \

@@ -48,35 +48,28 @@ yuv_to_rgb!(
     ss_host_ss_p016_to_rgb_f16: u16
 );
 
+macro_rules! rgb_to_yuv {
+    ($($name:ident: $in:ty),*) => {
+        extern "C" {
+            $(
+                /// Host run of the kernel of the same name in `rgb_to_nv12.cu`.
+                pub fn $name(
+                    launch: *const Launch, rgb: *const $in, row_stride: i32, plane_stride: i64,
+                    width: i32, height: i32, colour: *const c_void, luma: *mut u8,
+                    luma_pitch: i32, chroma: *mut u8, chroma_pitch: i32,
+                );
+            )*
+        }
+    };
+}
+rgb_to_yuv!(
+    ss_host_ss_rgb_to_nv12: f32,
+    ss_host_ss_rgb_to_p016: f32,
+    ss_host_ss_rgb_f16_to_nv12: u16,
+    ss_host_ss_rgb_f16_to_p016: u16
+);
+
 extern "C" {
-    /// Host run of `ss_rgb_to_nv12` (`rgb_to_nv12.cu`).
-    pub fn ss_host_ss_rgb_to_nv12(
-        launch: *const Launch,
-        rgb: *const f32,
-        row_stride: i32,
-        plane_stride: i64,
-        width: i32,
-        height: i32,
-        colour: *const c_void,
-        luma: *mut u8,
-        luma_pitch: i32,
-        chroma: *mut u8,
-        chroma_pitch: i32,
-    );
-    /// Host run of `ss_rgb_to_p016` (`rgb_to_nv12.cu`).
-    pub fn ss_host_ss_rgb_to_p016(
-        launch: *const Launch,
-        rgb: *const f32,
-        row_stride: i32,
-        plane_stride: i64,
-        width: i32,
-        height: i32,
-        colour: *const c_void,
-        luma: *mut u8,
-        luma_pitch: i32,
-        chroma: *mut u8,
-        chroma_pitch: i32,
-    );
     /// Host run of `ss_scene_row_sums` (`scene_diff.cu`).
     pub fn ss_host_ss_scene_row_sums(
         launch: *const Launch,
@@ -174,3 +167,17 @@ pub type TileStitch<T> = unsafe extern "C" fn(
 /// The signature of the `ss_host_ss_scene_cells_*` launchers.
 pub type SceneCells =
     unsafe extern "C" fn(*const Launch, *const u8, i32, *const u8, i32, i32, i32, i32, *mut f32);
+/// The signature of the `ss_host_ss_rgb*_to_*` launchers.
+pub type RgbToYuv<T> = unsafe extern "C" fn(
+    *const Launch,
+    *const T,
+    i32,
+    i64,
+    i32,
+    i32,
+    *const c_void,
+    *mut u8,
+    i32,
+    *mut u8,
+    i32,
+);
