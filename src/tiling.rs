@@ -91,6 +91,15 @@ impl TilePlan {
     }
 }
 
+impl TilePlan {
+    /// The largest kept region `(width, height)`: the grid of the stitch kernel, before scaling.
+    pub fn max_keep(&self) -> (usize, usize) {
+        self.tiles.iter().fold((0, 0), |(w, h), t| {
+            (w.max(t.keep.width), h.max(t.keep.height))
+        })
+    }
+}
+
 /// Copies each tile's context of `src` (`channels` planes of the plan's frame) into its slot of a
 /// `[tiles, channels, slot_height, slot_width]` batch; the rest of each slot is `T::default()`.
 pub fn extract_tiles<T: Copy + Default>(plan: &TilePlan, src: &[T], channels: usize) -> Vec<T> {

@@ -78,7 +78,8 @@ fn check_tiles<T: Copy + Default + PartialEq + std::fmt::Debug>(
     let reference = stitch_tiles(&plan, &up, scale, 3);
     let mut out = vec![T::default(); reference.len()];
     let (ow, oh) = (w * scale, h * scale);
-    let dims = launch(LaunchDims::per_pixel(tile * scale, tile * scale, n));
+    let (kw, kh) = plan.max_keep();
+    let dims = launch(LaunchDims::per_pixel(kw * scale, kh * scale, n));
     // SAFETY: `up` holds `n` slots of 3 × `sw·s × sh·s`, `out` 3 planes of `ow × oh`; each thread
     // writes inside its tile's kept region.
     unsafe {
