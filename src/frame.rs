@@ -53,30 +53,6 @@ impl RgbFrame {
             data,
         })
     }
-
-    /// Half the size in each direction, each pixel the mean of a 2×2 block (a trailing odd row or
-    /// column is averaged with itself).
-    pub fn half(&self) -> RgbFrame {
-        let (w, h) = (self.width.div_ceil(2), self.height.div_ceil(2));
-        let mut out = RgbFrame::new(w, h);
-        let (sw, sh) = (self.width, self.height);
-        for c in 0..3 {
-            let src = self.plane(c);
-            let dst = &mut out.data[c * w * h..(c + 1) * w * h];
-            for y in 0..h {
-                let (y0, y1) = (2 * y, (2 * y + 1).min(sh - 1));
-                for x in 0..w {
-                    let (x0, x1) = (2 * x, (2 * x + 1).min(sw - 1));
-                    let sum = src[y0 * sw + x0]
-                        + src[y0 * sw + x1]
-                        + src[y1 * sw + x0]
-                        + src[y1 * sw + x1];
-                    dst[y * w + x] = sum / 4.0;
-                }
-            }
-        }
-        out
-    }
 }
 
 #[cfg(test)]
@@ -84,14 +60,65 @@ mod tests {
     use super::*;
 
     #[test]
-    fn half_averages_blocks_and_keeps_odd_edges() {
+    fn resize_half_averages_blocks_and_keeps_odd_edges() {
         let data: Vec<f32> = (0..3 * 3 * 2).map(|v| v as f32).collect();
         let f = RgbFrame::from_chw(3, 2, data).unwrap();
-        let h = f.half();
+        let h = f.resize_half();
         assert_eq!((h.width(), h.height()), (2, 1));
         // Plane 0 rows [0 1 2] [3 4 5]: blocks {0,1,3,4} and {2,2,5,5}.
         assert_eq!(h.plane(0), &[2.0, 3.5]);
         assert_eq!(h.plane(2)[0], 12.0 + 2.0);
         assert!(RgbFrame::from_chw(3, 2, vec![0.0; 5]).is_none());
+    }
+}
+
+/// A planar tensor of `channels` planes of `width × height`, row-major (one N=1 NCHW tensor).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Planar<T> {
+    pub width: usize,
+    pub height: usize,
+    pub data: Vec<T>,
+}
+
+impl RgbFrame {
+    /// The frame in a buffer padded to multiples of `multiple` both ways, the pad filled with zero
+    /// (black), as the models' reference procedure pads RIFE input. Reference of the padded output
+    /// of the CUDA colour conversion kernels.
+    pub fn pad_chw(&self, multiple: usize) -> Planar<f32> {
+        let width = self.width.div_ceil(multiple) * multiple;
+        let height = self.height.div_ceil(multiple) * multiple;
+        let mut data = vec![0.0; 3 * width * height];
+        for c in 0..3 {
+            for (y, row) in self.plane(c).chunks_exact(self.width.max(1)).enumerate() {
+                let at = (c * height + y) * width;
+                data[at..at + self.width].copy_from_slice(row);
+            }
+        }
+        Planar {
+            width,
+            height,
+            data,
+        }
+    }
+
+    /// Resize by 0.5: each output pixel the mean of a 2×2 box, `((a + b) + (c + d)) * 0.25`.
+    /// Odd sizes round up and repeat the last row or column. Reference of `resize_half.cu`.
+    pub fn resize_half(&self) -> RgbFrame {
+        let (w, h) = (self.width, self.height);
+        let mut out = RgbFrame::new(w.div_ceil(2), h.div_ceil(2));
+        let ow = out.width;
+        let planes = out.planes_mut();
+        for (c, dst) in planes.into_iter().enumerate() {
+            let src = self.plane(c);
+            for (k, v) in dst.iter_mut().enumerate() {
+                let (x, y) = (k % ow, k / ow);
+                let (x0, x1) = (2 * x, (2 * x + 1).min(w - 1));
+                let (y0, y1) = (2 * y, (2 * y + 1).min(h - 1));
+                let (a, b) = (src[y0 * w + x0], src[y0 * w + x1]);
+                let (cc, d) = (src[y1 * w + x0], src[y1 * w + x1]);
+                *v = ((a + b) + (cc + d)) * 0.25;
+            }
+        }
+        out
     }
 }

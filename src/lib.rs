@@ -5,10 +5,13 @@
 //! every backend shares), [`models`] (the networks) and [`pipeline`] (the stages put together).
 
 pub mod colour;
+pub mod cuda;
 pub mod frame;
 pub mod models;
 pub mod nvcodec;
 pub mod pipeline;
+pub mod scene;
 pub mod tensorrt;
+pub mod tiling;
 pub mod timeline;
 pub mod video;

@@ -1,8 +1,10 @@
 //! Colour maths shared by every backend: Y'CbCr ↔ R'G'B' matrices, quantisation ranges and chroma
 //! siting. These functions are the reference the CUDA kernels are tested against.
 
+mod half;
 mod planes;
 
+pub use half::{f16_to_f32, f32_to_f16};
 pub use planes::{rgb_to_yuv_planes, yuv_planes_to_rgb, PlaneMut, PlaneRef, Sample};
 
 /// The Y'CbCr matrix.
@@ -80,7 +82,7 @@ pub struct Encoding {
 
 impl Encoding {
     /// `(offset, scale)` of luma and of chroma code values: `code = offset + scale * value`.
-    fn quantisation(self) -> ((f32, f32), (f32, f32)) {
+    pub(crate) fn quantisation(self) -> ((f32, f32), (f32, f32)) {
         let max = ((1u64 << self.bits) - 1) as f32;
         let unit = (1u64 << (self.bits - 8)) as f32;
         let mid = (1u64 << (self.bits - 1)) as f32;

@@ -10,11 +10,14 @@ use crate::frame::RgbFrame;
 
 /// A sample type of a video plane.
 pub trait Sample: Copy {
+    /// Largest value of the type, the full scale of a code (255, 65535).
+    const FULL_SCALE: f32;
     fn to_f32(self) -> f32;
     fn from_code(code: u16) -> Self;
 }
 
 impl Sample for u8 {
+    const FULL_SCALE: f32 = 255.0;
     fn to_f32(self) -> f32 {
         f32::from(self)
     }
@@ -24,6 +27,7 @@ impl Sample for u8 {
 }
 
 impl Sample for u16 {
+    const FULL_SCALE: f32 = 65535.0;
     fn to_f32(self) -> f32 {
         f32::from(self)
     }

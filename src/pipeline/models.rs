@@ -169,7 +169,7 @@ impl Upscaler {
         if native == self.factor {
             Ok(out)
         } else if native == 2 * self.factor {
-            Ok(out.half())
+            Ok(out.resize_half())
         } else {
             Err(PipelineError::WrongScale {
                 path: self.path.clone(),
