@@ -1,8 +1,11 @@
 //! The tile plan of the upscaler, shared by every backend: the frame is cut into `tile × tile`
-//! regions (the last row and column smaller), each extended by `pad` pixels of context on every
-//! side and clipped at the frame borders, as Real-ESRGAN's `tile_process` does. All tiles of a plan
-//! go into one batch tensor of equal slots (`slot_width × slot_height`, context at the slot's
-//! origin, the rest zero); after the model, only each tile's kept region is copied back.
+//! regions (the last row and column smaller), each seen by the model with at least `pad` pixels of
+//! context on every side that is not a frame border. Unlike Real-ESRGAN's `tile_process`, which
+//! clips the context at the borders, the context window keeps the full slot size and moves inward
+//! there, so all tiles fill equal slots of one batch tensor (`slot_width × slot_height`) with real
+//! pixels only. Filling a clipped context up with zeros instead would put seams near the borders
+//! (measured in `tests/tiling_seams.rs`). After the model, only each tile's kept region is copied
+//! back.
 //!
 //! [`extract_tiles`] and [`stitch_tiles`] are the references of `src/cuda/kernels/tiles.cu`.
 
@@ -50,14 +53,17 @@ impl TilePlan {
     /// If `tile`, `width` or `height` is zero.
     pub fn new(width: usize, height: usize, tile: usize, pad: usize) -> Self {
         assert!(tile > 0 && width > 0 && height > 0, "empty tile plan");
+        // Every context is a full slot: `pad` pixels around the tile, the window shifted inward at
+        // the frame borders rather than clipped. No slot holds filler, so each tile sees real
+        // pixels wherever the whole frame has them, and the frame borders are the model's own.
         let axis = |n: usize| -> Vec<(usize, usize, usize, usize)> {
+            let slot = (tile + 2 * pad).min(n);
             (0..n.div_ceil(tile))
                 .map(|i| {
                     let start = i * tile;
                     let end = (start + tile).min(n);
-                    let lo = start.saturating_sub(pad);
-                    let hi = (end + pad).min(n);
-                    (start, end - start, lo, hi - lo)
+                    let lo = start.saturating_sub(pad).min(n - slot);
+                    (start, end - start, lo, slot)
                 })
                 .collect()
         };
@@ -208,10 +214,10 @@ mod tests {
         assert_eq!(
             last.context,
             Rect {
-                x: 70,
-                y: 30,
-                width: 30,
-                height: 20
+                x: 40,
+                y: 0,
+                width: 60,
+                height: 50
             }
         );
     }

@@ -52,6 +52,12 @@ pub struct RunArgs {
     /// not interpolated; 0 turns detection off.
     #[arg(long, default_value_t = 0.12)]
     scene_threshold: f32,
+    /// Upscale in tiles of N input pixels (0: whole frames), batched.
+    #[arg(long, default_value_t = 0)]
+    tile: usize,
+    /// Pixels of context around each tile (cropped after the model).
+    #[arg(long, default_value_t = 32)]
+    tile_pad: usize,
     /// CPU threads for the models (0: one per core).
     #[arg(long, default_value_t = 0)]
     threads: usize,
@@ -189,6 +195,11 @@ pub fn run(args: &RunArgs, quiet: bool, verbose: u8) -> anyhow::Result<ExitCode>
             rife,
             upscale,
             cut_threshold: (args.scene_threshold > 0.0).then_some(args.scene_threshold),
+            tiling: pipeline::Tiling {
+                tile: args.tile,
+                pad: args.tile_pad,
+                ..pipeline::Tiling::default()
+            },
             threads: args.threads,
         },
     };

@@ -15,7 +15,8 @@ use crate::video::{
 };
 
 pub use models::{
-    find_model, model_dirs, Interpolator, Upscaler, RIFE_FILE, UPSCALE_2X_FILES, UPSCALE_4X_FILE,
+    find_model, model_dirs, Interpolator, Tiling, Upscaler, RIFE_FILE, UPSCALE_2X_FILES,
+    UPSCALE_4X_FILE,
 };
 pub use report::Report;
 pub use scene::difference as scene_difference;
@@ -27,6 +28,8 @@ pub struct ModelOptions {
     pub rife: Option<PathBuf>,
     /// Upscaling factor and model.
     pub upscale: Option<(usize, PathBuf)>,
+    /// How the upscaler cuts frames.
+    pub tiling: Tiling,
     /// Scene-cut threshold (see [`scene_difference`]); `None` interpolates every pair.
     pub cut_threshold: Option<f32>,
     /// CPU threads for the models (0: one per core).
@@ -135,7 +138,9 @@ impl Renderer {
             None => None,
         };
         let upscaler = match &models.upscale {
-            Some((factor, path)) => Some(Upscaler::new(path, *factor, models.threads)?),
+            Some((factor, path)) => {
+                Some(Upscaler::new(path, *factor, models.tiling, models.threads)?)
+            }
             None => None,
         };
         Ok(Renderer {

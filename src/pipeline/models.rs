@@ -10,6 +10,7 @@ use super::{scene, PipelineError};
 use crate::frame::RgbFrame;
 use crate::models::runtime::{Model, ModelKind};
 use crate::models::weights::Tensor;
+use crate::tiling::{extract_tiles, stitch_tiles, TilePlan};
 
 /// The RIFE checkpoint's place in a models folder.
 pub const RIFE_FILE: &str = "rife-v4.25/flownet.pkl";
@@ -121,18 +122,44 @@ impl Interpolator {
     }
 }
 
+/// How frames are cut for the upscaler: `tile` input pixels square (0: whole frames), each with
+/// `pad` pixels of context, `batch` tiles per model call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tiling {
+    pub tile: usize,
+    pub pad: usize,
+    pub batch: usize,
+}
+
+impl Default for Tiling {
+    /// Whole frames (the CPU has the memory; tiles only cost seams).
+    fn default() -> Self {
+        Tiling {
+            tile: 0,
+            pad: 32,
+            batch: 4,
+        }
+    }
+}
+
 /// Super-resolution by a fixed factor, with a model of that scale or of twice it (then resized
-/// by 0.5, as Real-ESRGAN's `--outscale` does).
+/// by 0.5, as Real-ESRGAN's `--outscale` does), on whole frames or on tiles with context.
 pub struct Upscaler {
     model: Model,
     factor: usize,
     path: PathBuf,
+    tiling: Tiling,
     /// The model's own scale, learned on the first frame.
     native: Option<usize>,
 }
 
 impl Upscaler {
-    pub fn new(path: &Path, factor: usize, threads: usize) -> Result<Self, PipelineError> {
+    pub fn new(
+        path: &Path,
+        factor: usize,
+        tiling: Tiling,
+        threads: usize,
+    ) -> Result<Self, PipelineError> {
         let model = Model::load(path, threads)?;
         if !matches!(model.kind(), ModelKind::Upscaler { .. }) {
             return Err(PipelineError::WrongModel(
@@ -144,8 +171,43 @@ impl Upscaler {
             model,
             factor,
             path: path.to_path_buf(),
+            tiling,
             native: None,
         })
+    }
+
+    /// The model's raw output for the whole of `frame`, tile by tile when tiling is on.
+    fn run_model(&mut self, frame: &RgbFrame) -> Result<RgbFrame, PipelineError> {
+        let (w, h) = (frame.width(), frame.height());
+        let Tiling { tile, pad, batch } = self.tiling;
+        if tile == 0 || (tile >= w && tile >= h) {
+            return to_frame(self.model.upscale(&to_tensor(frame))?);
+        }
+        let plan = TilePlan::new(w, h, tile, pad);
+        let (sw, sh) = (plan.slot_width, plan.slot_height);
+        let slots = extract_tiles(&plan, frame.as_chw(), 3);
+        let per_slot = 3 * sw * sh;
+        let mut outputs = Vec::new();
+        let mut scale = 0;
+        for chunk in slots.chunks(per_slot * batch.max(1)) {
+            let input = Tensor {
+                shape: vec![chunk.len() / per_slot, 3, sh, sw],
+                data: chunk.to_vec(),
+            };
+            let out = self.model.upscale(&input)?;
+            scale = out.shape.get(3).map_or(0, |ow| ow / sw);
+            outputs.extend_from_slice(&out.data);
+        }
+        let expected = plan.tiles.len() * per_slot * scale * scale;
+        if scale == 0 || outputs.len() != expected {
+            return Err(PipelineError::ModelOutput(format!(
+                "{} tile values, expected {expected}",
+                outputs.len()
+            )));
+        }
+        let data = stitch_tiles(&plan, &outputs, scale, 3);
+        RgbFrame::from_chw(w * scale, h * scale, data)
+            .ok_or_else(|| PipelineError::ModelOutput("stitched size".into()))
     }
 
     /// The output size factor.
@@ -154,7 +216,7 @@ impl Upscaler {
     }
 
     pub fn upscale(&mut self, frame: &RgbFrame) -> Result<RgbFrame, PipelineError> {
-        let out = to_frame(self.model.upscale(&to_tensor(frame))?)?;
+        let out = self.run_model(frame)?;
         let native = out.width() / frame.width().max(1);
         if self.native.is_none() {
             if native == 2 * self.factor {
