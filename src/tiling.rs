@@ -162,8 +162,8 @@ mod tests {
     use proptest::prelude::*;
 
     proptest! {
-        /// Kept regions cover the frame exactly once; each context holds its kept region, lies in
-        /// the frame and fits a slot.
+        /// Kept regions cover the frame exactly once; each context holds its kept region with at
+        /// least `pad` pixels (or all there is) on every side, lies in the frame and fills a slot.
         #[test]
         fn kept_regions_cover_once(w in 1usize..300, h in 1usize..300, tile in 1usize..130,
                                    pad in 0usize..20) {
@@ -174,8 +174,11 @@ mod tests {
                 prop_assert!(c.x <= k.x && c.y <= k.y);
                 prop_assert!(k.x + k.width <= c.x + c.width && k.y + k.height <= c.y + c.height);
                 prop_assert!(c.x + c.width <= w && c.y + c.height <= h);
-                prop_assert!(c.width <= plan.slot_width && c.height <= plan.slot_height);
-                prop_assert!(k.x - c.x <= pad && k.y - c.y <= pad);
+                prop_assert!(c.width == plan.slot_width && c.height == plan.slot_height);
+                prop_assert!(k.x - c.x >= pad.min(k.x) && k.y - c.y >= pad.min(k.y));
+                let (kr, kb) = (k.x + k.width, k.y + k.height);
+                prop_assert!(c.x + c.width - kr >= pad.min(w - kr));
+                prop_assert!(c.y + c.height - kb >= pad.min(h - kb));
                 for y in k.y..k.y + k.height {
                     for x in k.x..k.x + k.width {
                         count[y * w + x] += 1;
