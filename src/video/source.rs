@@ -62,7 +62,8 @@ pub struct Source {
     video: usize,
     copied: Vec<usize>,
     decoder: ff::decoder::Video,
-    reader: FrameReader,
+    /// Set from the first decoded frame's format.
+    reader: Option<FrameReader>,
     info: VideoInfo,
     time_base: Rational,
     /// The window on the input clock.
@@ -141,7 +142,6 @@ impl Source {
             tick: time_base,
             expected_duration,
         };
-        let reader = FrameReader::new(ff::format::Pixel::YUV420P, 2, 2, tags)?;
         let open_copies: Vec<usize> = copied_list(&input);
         let mut source = Source {
             path: path.to_path_buf(),
@@ -149,7 +149,7 @@ impl Source {
             video,
             copied,
             decoder,
-            reader,
+            reader: None,
             info,
             time_base,
             start,
@@ -227,12 +227,12 @@ impl Source {
         self.info.height = frame.height();
         self.info.pixel = frame.format();
         self.info.sample_aspect = Rational::from(frame.aspect_ratio());
-        self.reader = FrameReader::new(
+        self.reader = Some(FrameReader::new(
             frame.format(),
             frame.width(),
             frame.height(),
             self.info.tags,
-        )?;
+        )?);
         Ok(())
     }
 
@@ -303,7 +303,11 @@ impl Source {
         };
         let period = self.info.rate.recip().unwrap_or(Rational::ZERO);
         self.last_end = Some(time - origin + duration.unwrap_or(period));
-        let rgb = self.reader.read(&frame)?;
+        let reader = self.reader.as_mut().ok_or(VideoError::BadStream(
+            self.path.clone(),
+            "a frame arrived before the stream was described",
+        ))?;
+        let rgb = reader.read(&frame)?;
         self.queue.push_back(Item::Frame(DecodedFrame {
             time: time - origin,
             duration,
