@@ -51,11 +51,25 @@ pub fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {
-            // One line: the error and its causes, joined.
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", one_line(&e));
             ExitCode::from(FAILURE)
         }
     }
+}
+
+/// The error and its causes on one line, skipping a cause whose text the line already holds
+/// (library errors often quote their source in their own message).
+fn one_line(error: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in error.chain() {
+        let text = cause.to_string();
+        if line.is_empty() {
+            line = text;
+        } else if !line.contains(&text) {
+            line = format!("{line}: {text}");
+        }
+    }
+    line.replace('\n', " ")
 }
 
 fn init_logging(verbose: u8, quiet: bool) {
@@ -71,4 +85,24 @@ fn init_logging(verbose: u8, quiet: bool) {
         .parse_env("SMOOTHSCALE_LOG")
         .format_timestamp(None)
         .init();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::one_line;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("cannot write: {source}")]
+    struct Quoting {
+        source: std::io::Error,
+    }
+
+    #[test]
+    fn causes_are_joined_once_on_one_line() {
+        let io = || std::io::Error::other("disk full\nreally");
+        let quoted = anyhow::Error::new(Quoting { source: io() });
+        assert_eq!(one_line(&quoted), "cannot write: disk full really");
+        let wrapped = anyhow::Error::new(io()).context("saving out.mp4");
+        assert_eq!(one_line(&wrapped), "saving out.mp4: disk full really");
+    }
 }

@@ -85,6 +85,18 @@ pub struct RunArgs {
     /// Write a JSON summary of the run to this file.
     #[arg(long)]
     report: Option<PathBuf>,
+    /// Refuse frames of more pixels than this (default 40M; also SMOOTHSCALE_MAX_PIXELS).
+    #[arg(long, value_parser = parse_limit, value_name = "PIXELS")]
+    max_pixels: Option<u64>,
+    /// Refuse jobs estimated to hold more memory than this, e.g. `8G` (default: 80% of the
+    /// machine's memory; also SMOOTHSCALE_MAX_MEMORY).
+    #[arg(long, value_parser = parse_limit, value_name = "BYTES")]
+    max_memory: Option<u64>,
+}
+
+/// A positive size with an optional K/M/G/T suffix.
+fn parse_limit(text: &str) -> Result<u64, String> {
+    pipeline::parse_size(text).ok_or_else(|| format!("`{text}` is not a size like 8G or 40000000"))
 }
 
 /// `2x` → 2 (also `2`); from 2 to 16.
@@ -173,6 +185,13 @@ pub fn run(args: &RunArgs, quiet: bool, verbose: u8) -> anyhow::Result<ExitCode>
             ))
         }
     };
+    let mut limits = pipeline::Limits::from_env()?;
+    if let Some(pixels) = args.max_pixels {
+        limits.max_frame_pixels = pixels;
+    }
+    if let Some(bytes) = args.max_memory {
+        limits.max_memory = bytes;
+    }
     if rife.is_some() || upscale.is_some() {
         smoothscale::models::runtime::init()?;
     }
@@ -202,6 +221,7 @@ pub fn run(args: &RunArgs, quiet: bool, verbose: u8) -> anyhow::Result<ExitCode>
             },
             threads: args.threads,
         },
+        limits,
     };
     let stop = Arc::new(StopFlag::new(0));
     for (signal, code) in [

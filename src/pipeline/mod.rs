@@ -1,5 +1,6 @@
 //! One video, end to end: source → timeline → (model stages) → sink, written atomically.
 
+mod limits;
 mod models;
 mod report;
 mod scene;
@@ -14,6 +15,7 @@ use crate::video::{
     self, EncodeSettings, Item, PartialFile, Sink, Source, VideoError, VideoFormat, Window,
 };
 
+pub use limits::{parse_size, BadLimit, Estimate, Limits, DEFAULT_MAX_PIXELS};
 pub use models::{
     find_model, model_dirs, Interpolator, Tiling, Upscaler, RIFE_FILE, UPSCALE_2X_FILES,
     UPSCALE_4X_FILE,
@@ -49,6 +51,8 @@ pub struct Job {
     pub preset: String,
     pub overwrite: bool,
     pub models: ModelOptions,
+    /// Memory and frame-size bounds.
+    pub limits: Limits,
 }
 
 /// Why a run failed.
@@ -78,6 +82,20 @@ pub enum PipelineError {
     },
     #[error("a model returned a bad output: {0}")]
     ModelOutput(String),
+    #[error(
+        "{}: this job would hold about {} ({} of frames, {} in one model call), over the \
+         memory limit of {}; use tiles (--tile 256) or raise --max-memory",
+        path.display(),
+        limits::gib(estimate.total()),
+        limits::gib(estimate.frames),
+        limits::gib(estimate.model),
+        limits::gib(*limit)
+    )]
+    TooMuchMemory {
+        path: PathBuf,
+        estimate: Estimate,
+        limit: u64,
+    },
     #[error("interrupted by signal {0}")]
     Interrupted(usize),
 }
@@ -154,6 +172,29 @@ impl Renderer {
         self.upscaler.as_ref().map_or(1, Upscaler::factor)
     }
 
+    /// What rendering `width`x`height` source frames will hold at once: two decoded frames, a
+    /// blended one, the upscaled source and output frames, and the larger model call.
+    fn estimate(&self, width: u32, height: u32) -> Estimate {
+        let pixels = u64::from(width) * u64::from(height);
+        let factor = self.factor() as u64;
+        let blended = u64::from(self.interpolator.is_some());
+        let upscaled = if self.upscaler.is_some() { 2 } else { 0 };
+        let frames = limits::frame_bytes(pixels) * (2 + blended)
+            + limits::frame_bytes(pixels * factor * factor) * upscaled;
+        let rife = self
+            .interpolator
+            .as_ref()
+            .map_or(0, |i| i.working_bytes(pixels));
+        let upscale = self
+            .upscaler
+            .as_ref()
+            .map_or(0, |u| u.working_bytes(width as usize, height as usize));
+        Estimate {
+            frames,
+            model: rife.max(upscale),
+        }
+    }
+
     fn render(
         &mut self,
         out: &OutputFrame,
@@ -198,7 +239,7 @@ pub fn run(job: &Job, progress: &dyn Progress, stop: &StopFlag) -> Result<Report
     let started = Instant::now();
     let container = video::container_for(&job.output)?;
     let partial = PartialFile::new(&job.output, &job.input, job.overwrite)?;
-    let mut source = Source::open(&job.input, job.window)?;
+    let mut source = Source::open_limited(&job.input, job.window, job.limits.max_frame_pixels)?;
     let info = *source.info();
     let mut timeline = Timeline::for_mode(job.rate, info.rate, info.tick)?;
     let codec = job.codec.unwrap_or(match info.codec {
@@ -223,6 +264,19 @@ pub fn run(job: &Job, progress: &dyn Progress, stop: &StopFlag) -> Result<Report
         preset: job.preset.clone(),
     };
     let mut renderer = Renderer::new(&job.models)?;
+    let estimate = renderer.estimate(info.width, info.height);
+    log::debug!(
+        "estimated working memory: {} of frames, {} per model call",
+        limits::gib(estimate.frames),
+        limits::gib(estimate.model)
+    );
+    if estimate.total() > job.limits.max_memory {
+        return Err(PipelineError::TooMuchMemory {
+            path: job.input.clone(),
+            estimate,
+            limit: job.limits.max_memory,
+        });
+    }
     let format = VideoFormat {
         width: info.width * renderer.factor() as u32,
         height: info.height * renderer.factor() as u32,

@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{scene, PipelineError};
+use super::{limits, scene, PipelineError};
 use crate::frame::RgbFrame;
 use crate::models::runtime::{Model, ModelKind};
 use crate::models::weights::Tensor;
@@ -106,6 +106,13 @@ impl Interpolator {
             cut_threshold,
             cuts: 0,
         })
+    }
+
+    /// Estimated peak bytes of one interpolation of `pixels`-pixel frames (0 when unknown).
+    pub fn working_bytes(&self, pixels: u64) -> u64 {
+        self.model
+            .architecture()
+            .map_or(0, |a| limits::model_bytes_per_pixel(&a) * pixels)
     }
 
     /// The frame at `t` in (0, 1) between `a` and `b`; across a cut, the nearer of the two.
@@ -208,6 +215,21 @@ impl Upscaler {
         let data = stitch_tiles(&plan, &outputs, scale, 3);
         RgbFrame::from_chw(w * scale, h * scale, data)
             .ok_or_else(|| PipelineError::ModelOutput("stitched size".into()))
+    }
+
+    /// Estimated peak bytes of one model call on `width`x`height` frames (0 when unknown): the
+    /// whole frame, or a batch of padded tiles.
+    pub fn working_bytes(&self, width: usize, height: usize) -> u64 {
+        let Tiling { tile, pad, batch } = self.tiling;
+        let pixels = if tile == 0 || (tile >= width && tile >= height) {
+            width * height
+        } else {
+            let plan = TilePlan::new(width, height, tile, pad);
+            plan.slot_width * plan.slot_height * batch.max(1).min(plan.tiles.len())
+        };
+        self.model
+            .architecture()
+            .map_or(0, |a| limits::model_bytes_per_pixel(&a) * pixels as u64)
     }
 
     /// The output size factor.

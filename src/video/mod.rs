@@ -24,6 +24,31 @@ pub enum VideoError {
         what: &'static str,
         source: ffmpeg_next::Error,
     },
+    #[error(
+        "{}: frames of {width}x{height} are {:.1} megapixels, over the limit of {:.1} \
+         (--max-pixels or SMOOTHSCALE_MAX_PIXELS)",
+        path.display(),
+        f64::from(*width) * f64::from(*height) / 1e6,
+        *max_pixels as f64 / 1e6
+    )]
+    TooLarge {
+        path: PathBuf,
+        width: u32,
+        height: u32,
+        max_pixels: u64,
+    },
+    #[error("{}: no decoder for {:?} video in this FFmpeg build", .0.display(), .1)]
+    NoDecoder(PathBuf, ffmpeg_next::codec::Id),
+    #[error(
+        "{}: the video stops at {decoded:.2} s of the {declared:.2} s its container declares: \
+         the file looks truncated",
+        path.display()
+    )]
+    Truncated {
+        path: PathBuf,
+        decoded: f64,
+        declared: f64,
+    },
     #[error("{}: no video stream", .0.display())]
     NoVideo(PathBuf),
     #[error("{}: the video stream has no decodable frames", .0.display())]

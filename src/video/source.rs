@@ -10,6 +10,7 @@ use ffmpeg_next as ff;
 use super::convert::FrameReader;
 use super::{ColourTags, VideoError};
 use crate::frame::RgbFrame;
+use crate::pipeline::DEFAULT_MAX_PIXELS;
 use crate::timeline::Rational;
 
 /// The part of the input to process, in seconds of the input's own clock.
@@ -79,6 +80,28 @@ pub struct Source {
     open_copies: Vec<usize>,
     finished: bool,
     last_end: Option<Rational>,
+    max_pixels: u64,
+    /// Where the container says the video ends, on the output clock (when it says).
+    declared_end: Option<Rational>,
+    damaged: usize,
+    damaged_in_a_row: usize,
+}
+
+/// Consecutive damaged frames after which decoding gives up.
+const MAX_DAMAGED_IN_A_ROW: usize = 64;
+
+/// Refuses a frame size over the pixel limit.
+fn check_size(path: &Path, width: u32, height: u32, max_pixels: u64) -> Result<(), VideoError> {
+    let pixels = u64::from(width) * u64::from(height);
+    if pixels > max_pixels {
+        return Err(VideoError::TooLarge {
+            path: path.to_path_buf(),
+            width,
+            height,
+            max_pixels,
+        });
+    }
+    Ok(())
 }
 
 fn rational_time(ts: i64, time_base: Rational) -> Rational {
@@ -86,8 +109,15 @@ fn rational_time(ts: i64, time_base: Rational) -> Rational {
 }
 
 impl Source {
-    /// Opens `path`, selects its best video stream and decodes up to the first frame of `window`.
+    /// Opens `path`, selects its best video stream and decodes up to the first frame of `window`,
+    /// refusing frames of more than [`DEFAULT_MAX_PIXELS`] pixels.
     pub fn open(path: &Path, window: Window) -> Result<Self, VideoError> {
+        Self::open_limited(path, window, DEFAULT_MAX_PIXELS)
+    }
+
+    /// [`Source::open`], refusing frames of more than `max_pixels` pixels: the declared size is
+    /// checked before the decoder opens, and the decoder itself refuses larger frames later.
+    pub fn open_limited(path: &Path, window: Window, max_pixels: u64) -> Result<Self, VideoError> {
         let err = |what: &'static str| move |e| VideoError::input(path, what, e);
         let mut input = ff::format::input(path).map_err(err("open"))?;
         let stream = input
@@ -106,9 +136,16 @@ impl Source {
         let mut context = ff::codec::context::Context::from_parameters(stream.parameters())
             .map_err(err("read the video codec parameters"))?;
         context.set_threading(ff::threading::Config::kind(ff::threading::Type::Frame));
+        let (width, height) = smoothscale_av_ext::declared_size(&stream.parameters());
+        check_size(path, width, height, max_pixels)?;
+        let mut options = ff::Dictionary::new();
+        options.set("max_pixels", &max_pixels.min(i64::MAX as u64).to_string());
+        let codec = ff::decoder::find(context.id())
+            .ok_or(VideoError::NoDecoder(path.to_path_buf(), context.id()))?;
         let decoder = context
             .decoder()
-            .video()
+            .open_as_with(codec, options)
+            .and_then(|d| d.video())
             .map_err(err("open the video decoder"))?;
         let copied = copied_list(&input);
         let base = match stream.start_time() {
@@ -122,7 +159,9 @@ impl Source {
             let ts = i64::try_from(target.floor()).unwrap_or(i64::MAX);
             input.seek(ts, ..ts).map_err(err("seek"))?;
         }
-        let expected_duration = expected_duration(&input, &stream_duration(&input, video), window);
+        let declared = declared_duration(&input, video);
+        let expected_duration = expected_duration(&input, &declared, window);
+        let declared_end = declared.map(|d| d - window.start.unwrap_or(Rational::ZERO));
         let tags = ColourTags::resolve(
             decoder.color_space(),
             decoder.color_range(),
@@ -161,6 +200,10 @@ impl Source {
             open_copies,
             finished: false,
             last_end: None,
+            max_pixels,
+            declared_end,
+            damaged: 0,
+            damaged_in_a_row: 0,
         };
         source.prime()?;
         Ok(source)
@@ -214,6 +257,7 @@ impl Source {
 
     /// Takes the stream facts and the colour of the first decoded frame.
     fn describe(&mut self, frame: &ff::frame::Video) -> Result<(), VideoError> {
+        check_size(&self.path, frame.width(), frame.height(), self.max_pixels)?;
         let bits = super::convert::YuvLayout::of(frame.format()).map_or(8, |l| l.bits);
         self.info.tags = ColourTags::resolve(
             frame.color_space(),
@@ -340,13 +384,25 @@ impl Source {
         let mut frame = ff::frame::Video::empty();
         loop {
             match self.decoder.receive_frame(&mut frame) {
-                Ok(()) => return Ok(Some(frame)),
+                Ok(()) => {
+                    self.damaged_in_a_row = 0;
+                    return Ok(Some(frame));
+                }
                 Err(ff::Error::Eof) => {
                     self.video_done = true;
                     self.finished = true;
+                    self.check_complete()?;
                     return Ok(None);
                 }
                 Err(ff::Error::Other { errno }) if errno == ff::util::error::EAGAIN => {}
+                Err(ff::Error::InvalidData) if self.damaged_in_a_row < MAX_DAMAGED_IN_A_ROW => {
+                    // A damaged frame: the decoder conceals what it can and the timeline holds
+                    // the previous frame in its place.
+                    self.damaged_in_a_row += 1;
+                    self.damaged += 1;
+                    log::warn!("{}: a damaged video frame was skipped", self.path.display());
+                    continue;
+                }
                 Err(e) => return Err(VideoError::input(&self.path, "decode video", e)),
             }
             if self.draining {
@@ -366,6 +422,30 @@ impl Source {
                 Err(e) => return Err(VideoError::input(&self.path, "read", e)),
             }
         }
+    }
+
+    /// At the end of the file: refuses a video stream that stopped well before the duration its
+    /// container declares (a cut download or copy), rather than making a short output.
+    fn check_complete(&self) -> Result<(), VideoError> {
+        let (Some(declared), Some(decoded)) = (self.declared_end, self.last_end) else {
+            return Ok(());
+        };
+        let period = self.info.rate.recip().unwrap_or(Rational::ZERO);
+        let slack =
+            (period * Rational::from_int(2)).max(Rational::new(1, 2).unwrap_or(Rational::ZERO));
+        if decoded + slack < declared {
+            return Err(VideoError::Truncated {
+                path: self.path.clone(),
+                decoded: decoded.to_f64(),
+                declared: declared.to_f64(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Frames the decoder reported as damaged and skipped.
+    pub fn damaged_frames(&self) -> usize {
+        self.damaged
     }
 
     /// Sends a video packet to the decoder, or queues a copied packet on the output clock.
@@ -437,6 +517,18 @@ fn stream_duration(input: &ff::format::context::Input, video: usize) -> Option<R
         d if d > 0 => Some(rational_time(d, Rational::from(stream.time_base()))),
         _ => None,
     }
+}
+
+/// The video stream's duration: its own, or the file's when the video is the only stream (the
+/// file's duration also covers audio that may run longer).
+fn declared_duration(input: &ff::format::context::Input, video: usize) -> Option<Rational> {
+    stream_duration(input, video).or_else(|| match input.duration() {
+        d if d > 0 && input.streams().count() == 1 => Some(rational_time(
+            d,
+            Rational::new(1, ff::ffi::AV_TIME_BASE.into())?,
+        )),
+        _ => None,
+    })
 }
 
 fn expected_duration(

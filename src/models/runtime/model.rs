@@ -34,6 +34,8 @@ impl ModelKind {
 pub struct Model {
     name: String,
     kind: ModelKind,
+    /// The network read from a checkpoint; `None` for an `.onnx` file run as is.
+    architecture: Option<Architecture>,
     session: CpuSession,
 }
 
@@ -94,6 +96,7 @@ impl Model {
             return Ok(Self {
                 name,
                 kind,
+                architecture: None,
                 session,
             });
         }
@@ -111,8 +114,14 @@ impl Model {
         Ok(Self {
             name,
             kind,
+            architecture: Some(loaded.architecture),
             session,
         })
+    }
+
+    /// The network, when it was read from a checkpoint.
+    pub fn architecture(&self) -> Option<Architecture> {
+        self.architecture
     }
 
     /// What the model does.

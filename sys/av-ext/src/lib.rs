@@ -115,3 +115,18 @@ pub fn extradata(parameters: &ff::codec::Parameters) -> &[u8] {
         }
     }
 }
+
+/// The frame size a stream's parameters declare (zeros when unknown), read before any decoder
+/// opens so that an absurd size can be refused first.
+pub fn declared_size(parameters: &ff::codec::Parameters) -> (u32, u32) {
+    // SAFETY: `parameters` wraps a live `AVCodecParameters` for the length of the borrow; reading
+    // two plain integer fields has no other requirement.
+    let (width, height) = unsafe {
+        let par = parameters.as_ptr();
+        ((*par).width, (*par).height)
+    };
+    (
+        u32::try_from(width).unwrap_or(0),
+        u32::try_from(height).unwrap_or(0),
+    )
+}
