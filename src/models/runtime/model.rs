@@ -81,16 +81,34 @@ impl Model {
             .extension()
             .is_some_and(|e| e.eq_ignore_ascii_case("onnx"));
         if is_onnx {
-            let bytes = std::fs::read(path).map_err(|source| RuntimeError::Io {
+            let io = |source| RuntimeError::Io {
                 path: path.to_path_buf(),
                 source,
-            })?;
-            let session = CpuSession::new(&bytes, threads)?;
+            };
+            let limit = checkpoint::Limits::default().max_total_bytes;
+            let bytes = std::fs::metadata(path).map_err(io)?.len();
+            if bytes > limit {
+                return Err(RuntimeError::TooLarge {
+                    path: path.to_path_buf(),
+                    bytes,
+                    limit,
+                });
+            }
+            let bytes = std::fs::read(path).map_err(io)?;
+            let in_file = |e: RuntimeError| RuntimeError::InFile {
+                path: path.to_path_buf(),
+                source: Box::new(e),
+            };
+            let session = CpuSession::new(&bytes, threads).map_err(in_file)?;
             let kind = if session.input_names().len() == 3 {
-                session.expect_names(&["img0", "img1", "timestep"], &["out"])?;
+                session
+                    .expect_names(&["img0", "img1", "timestep"], &["out"])
+                    .map_err(in_file)?;
                 ModelKind::Rife
             } else {
-                session.expect_names(&["input"], &["out"])?;
+                session
+                    .expect_names(&["input"], &["out"])
+                    .map_err(in_file)?;
                 ModelKind::Upscaler { pad_multiple: 1 }
             };
             return Ok(Self {
