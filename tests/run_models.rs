@@ -71,6 +71,8 @@ fn interpolate_2x_and_upscale_2x_on_the_real_clip() {
     let r = report(&json);
     let sources = r["source_frames"].as_u64().unwrap();
     assert_eq!(sources, 6, "{r}");
+    // RIFE's encoder ran once per source frame, not twice per pair.
+    assert_eq!(r["rife_encoder_runs"].as_u64(), Some(sources), "{r}");
     assert_eq!(
         r["output_frames"].as_u64().unwrap(),
         2 * sources,

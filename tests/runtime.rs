@@ -368,3 +368,71 @@ fn missing_or_broken_library_is_a_clear_error() {
         assert!(stderr.contains(lib) && stderr.contains(expect), "{stderr}");
     }
 }
+
+/// A smooth pattern in [0, 1] that differs between `seed`s.
+fn pattern(seed: f32, h: usize, w: usize) -> Tensor {
+    let data = (0..3 * h * w)
+        .map(|i| {
+            let (c, y, x) = (i / (h * w), (i / w) % h, i % w);
+            0.5 + 0.45
+                * ((x as f32 * 0.11 + seed) * (c as f32 + 1.0)).sin()
+                * (y as f32 * 0.07).cos()
+        })
+        .collect();
+    Tensor {
+        shape: vec![1, 3, h, w],
+        data,
+    }
+}
+
+#[test]
+fn rife_split_into_encoder_and_flow_matches_the_whole_graph() {
+    let Some(dir) = ready() else { return };
+    let weights = dir.join("models/rife-v4.25/flownet.pkl");
+    let loaded = smoothscale::models::checkpoint::load(&weights).unwrap();
+    let whole = smoothscale::models::onnx::rife(
+        &loaded.state_dict,
+        smoothscale::models::onnx::RifeOptions::default(),
+    )
+    .unwrap();
+    let mut whole = CpuSession::new(&whole, 2).unwrap();
+    let mut split = Model::load(&weights, 2).unwrap();
+    let (a, b, c) = (
+        pattern(0.0, 64, 128),
+        pattern(1.0, 64, 128),
+        pattern(2.5, 64, 128),
+    );
+    let (ea, eb, ec) = (
+        split.encode(&a).unwrap(),
+        split.encode(&b).unwrap(),
+        split.encode(&c).unwrap(),
+    );
+    assert_eq!(split.encoder_runs(), 3);
+    // Frame b serves both pairs, at several timesteps, from one encoding.
+    for (first, second, x, y) in [(&a, &b, &ea, &eb), (&b, &c, &eb, &ec)] {
+        for t in [0.25f32, 0.5, 0.75] {
+            let ts = [t];
+            let want = whole
+                .run(&[
+                    ("img0", TensorView::from(first)),
+                    ("img1", TensorView::from(second)),
+                    (
+                        "timestep",
+                        TensorView {
+                            shape: &[1, 1, 1, 1],
+                            data: &ts,
+                        },
+                    ),
+                ])
+                .unwrap()
+                .remove(0);
+            let got = split.interpolate_encoded(x, y, t).unwrap();
+            let err = max_abs(&got, &want);
+            assert!(err < 1e-5, "t={t}: max abs {err}");
+        }
+    }
+    assert_eq!(split.encoder_runs(), 3, "no encoding after the first");
+    // Frames of another size cannot be paired.
+    let small = split.encode(&pattern(0.0, 64, 64)).unwrap();
+    assert!(split.interpolate_encoded(&ea, &small, 0.5).is_err());
+}

@@ -223,7 +223,7 @@ impl Renderer {
                     frames.get(first, out.index)?,
                     frames.get(first + 1, out.index)?,
                 );
-                let blended = interpolator.blend(a, b, t.to_f64() as f32)?;
+                let blended = interpolator.blend((first, a), (first + 1, b), t.to_f64() as f32)?;
                 let frame = match self.upscaler.as_mut() {
                     Some(u) => u.upscale(&blended)?,
                     None => blended,
@@ -332,7 +332,13 @@ pub fn run(job: &Job, progress: &dyn Progress, stop: &StopFlag) -> Result<Report
         end,
         started.elapsed(),
     )
-    .with_cuts(renderer.interpolator.as_ref().map_or(0, |i| i.cuts)))
+    .with_rife(
+        renderer.interpolator.as_ref().map_or(0, |i| i.cuts),
+        renderer
+            .interpolator
+            .as_ref()
+            .map_or(0, Interpolator::encoder_runs),
+    ))
 }
 
 fn check(stop: &StopFlag) -> Result<(), PipelineError> {

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use super::{limits, scene, PipelineError};
 use crate::frame::RgbFrame;
-use crate::models::runtime::{Model, ModelKind};
+use crate::models::runtime::{Encoded, Model, ModelKind};
 use crate::models::weights::Tensor;
 use crate::tiling::{extract_tiles, stitch_tiles, TilePlan};
 
@@ -86,6 +86,8 @@ pub struct Interpolator {
     cut_threshold: Option<f32>,
     /// Pairs found to be cuts.
     pub cuts: usize,
+    /// The encoded forms of the (at most two) source frames of the current pair, by index.
+    encoded: Vec<(usize, Encoded)>,
 }
 
 impl Interpolator {
@@ -105,6 +107,7 @@ impl Interpolator {
             model,
             cut_threshold,
             cuts: 0,
+            encoded: Vec::with_capacity(2),
         })
     }
 
@@ -115,8 +118,15 @@ impl Interpolator {
             .map_or(0, |a| limits::model_bytes_per_pixel(&a) * pixels)
     }
 
-    /// The frame at `t` in (0, 1) between `a` and `b`; across a cut, the nearer of the two.
-    pub fn blend(&mut self, a: &RgbFrame, b: &RgbFrame, t: f32) -> Result<RgbFrame, PipelineError> {
+    /// The frame at `t` in (0, 1) between source frames `a` and `b` (each with its index in the
+    /// source); across a cut, the nearer of the two. A source frame is encoded once for all the
+    /// pairs and timesteps it is part of.
+    pub fn blend(
+        &mut self,
+        (ia, a): (usize, &RgbFrame),
+        (ib, b): (usize, &RgbFrame),
+        t: f32,
+    ) -> Result<RgbFrame, PipelineError> {
         if let Some(threshold) = self.cut_threshold {
             let d = scene::difference(a, b);
             if d > threshold {
@@ -125,7 +135,25 @@ impl Interpolator {
                 return Ok(if t < 0.5 { a.clone() } else { b.clone() });
             }
         }
-        to_frame(self.model.interpolate(&to_tensor(a), &to_tensor(b), t)?)
+        self.encoded.retain(|(i, _)| *i == ia || *i == ib);
+        for (index, frame) in [(ia, a), (ib, b)] {
+            if !self.encoded.iter().any(|(i, _)| *i == index) {
+                let encoded = self.model.encode(&to_tensor(frame))?;
+                self.encoded.push((index, encoded));
+            }
+        }
+        let find = |index| self.encoded.iter().find(|(i, _)| *i == index).map(|e| &e.1);
+        let (Some(ea), Some(eb)) = (find(ia), find(ib)) else {
+            return Err(PipelineError::ModelOutput(
+                "an encoded frame went missing".into(),
+            ));
+        };
+        to_frame(self.model.interpolate_encoded(ea, eb, t)?)
+    }
+
+    /// How many times the RIFE feature encoder ran.
+    pub fn encoder_runs(&self) -> usize {
+        self.model.encoder_runs()
     }
 }
 

@@ -24,6 +24,8 @@ pub struct Report {
     pub output_frames: u64,
     /// Pairs across a scene cut, repeated instead of interpolated.
     pub scene_cuts: usize,
+    /// Runs of RIFE's feature encoder: one per source frame that takes part in a pair.
+    pub rife_encoder_runs: usize,
     pub duration_s: f64,
     pub elapsed_s: f64,
     pub output_frames_per_s: f64,
@@ -54,6 +56,7 @@ impl Report {
             source_frames,
             output_frames,
             scene_cuts: 0,
+            rife_encoder_runs: 0,
             duration_s: duration.to_f64(),
             elapsed_s: secs,
             output_frames_per_s: if secs > 0.0 {
@@ -65,8 +68,9 @@ impl Report {
     }
 
     /// Records how many pairs were scene cuts.
-    pub(super) fn with_cuts(mut self, cuts: usize) -> Self {
+    pub(super) fn with_rife(mut self, cuts: usize, encoder_runs: usize) -> Self {
         self.scene_cuts = cuts;
+        self.rife_encoder_runs = encoder_runs;
         self
     }
 }

@@ -19,7 +19,7 @@ mod weights_access;
 
 pub use error::GraphError;
 pub use hparams::{RifeParams, RrdbParams, SrvggParams};
-pub use rife::{rife, rife_model, RifeOptions};
+pub use rife::{rife, rife_model, RifeOptions, RifePart, FEATURE_CHANNELS};
 pub use rrdbnet::{rrdbnet, rrdbnet_model};
 pub use srvgg::{srvgg, srvgg_model};
 

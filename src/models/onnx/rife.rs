@@ -18,6 +18,22 @@ pub const BASE_SCALES: [f32; 5] = [16.0, 8.0, 4.0, 2.0, 1.0];
 pub const IGNORED_PREFIXES: [&str; 2] = ["teacher.", "caltime."];
 const RES_CONVS: usize = 8;
 
+/// Channels of the encoder's features.
+pub const FEATURE_CHANNELS: usize = 4;
+
+/// Which part of IFNet a graph holds. The encoder's features depend on one frame only, so a
+/// runner that sees each source frame in two pairs computes them once and feeds the flow part.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RifePart {
+    /// `img0`, `img1`, `timestep` → `out`: the exported interface.
+    #[default]
+    Whole,
+    /// `img` → `feat` (N,4,H,W): the feature encoder alone.
+    Encoder,
+    /// `img0`, `img1`, `feat0`, `feat1`, `timestep` → `out`: everything after the encoder.
+    FromFeatures,
+}
+
 /// How to build the IFNet graph.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RifeOptions {
@@ -25,6 +41,8 @@ pub struct RifeOptions {
     pub shape: GraphShape,
     /// The user's model scale: block scales are `16, 8, 4, 2, 1` divided by it.
     pub model_scale: f32,
+    /// The part of the network to build.
+    pub part: RifePart,
 }
 
 impl Default for RifeOptions {
@@ -32,6 +50,7 @@ impl Default for RifeOptions {
         Self {
             shape: GraphShape::default(),
             model_scale: 1.0,
+            part: RifePart::Whole,
         }
     }
 }
@@ -142,9 +161,9 @@ fn check_size(h: usize, w: usize, scales: &[f32]) -> Result<(), GraphError> {
     Ok(())
 }
 
-/// Builds IFNet v4.25. Inputs `img0`, `img1` (N,3,H,W, RGB in [0,1]) and `timestep`
-/// (N,1,1,1); output `out` (N,3,H,W). Keys `teacher.*` and `caltime.*` are ignored, any
-/// other unused key is an error.
+/// Builds IFNet v4.25 (or the part `opts.part` names). Inputs `img0`, `img1` (N,3,H,W, RGB in
+/// [0,1]) and `timestep` (N,1,1,1); output `out` (N,3,H,W). Keys `teacher.*` and `caltime.*` are
+/// ignored (and those of the part not built); any other unused key is an error.
 pub fn rife_model(sd: &StateDict, opts: RifeOptions) -> Result<ModelProto, GraphError> {
     let params = RifeParams::from_state_dict(sd)?;
     let ms = opts.model_scale;
@@ -166,8 +185,27 @@ pub fn rife_model(sd: &StateDict, opts: RifeOptions) -> Result<ModelProto, Graph
         Dim::fixed_or(h, "height"),
         Dim::fixed_or(w, "width"),
     ];
+    if opts.part == RifePart::Encoder {
+        let img = g.input("img", DataType::Float, &img_dims);
+        let feat = encode(&mut g, &wts, &img)?;
+        let mut ignored = IGNORED_PREFIXES.to_vec();
+        ignored.push("block");
+        wts.check_all_used(&ignored)?;
+        g.output(&feat, "feat", DataType::Float, &feature_dims(&img_dims));
+        return Ok(g.finish());
+    }
     let img0 = g.input("img0", DataType::Float, &img_dims);
     let img1 = g.input("img1", DataType::Float, &img_dims);
+    let features = match opts.part {
+        RifePart::FromFeatures => {
+            let dims = feature_dims(&img_dims);
+            Some((
+                g.input("feat0", DataType::Float, &dims),
+                g.input("feat1", DataType::Float, &dims),
+            ))
+        }
+        _ => None,
+    };
     let t_dims = [n, Dim::Fixed(1), Dim::Fixed(1), Dim::Fixed(1)];
     let timestep = g.input("timestep", DataType::Float, &t_dims);
 
@@ -184,8 +222,11 @@ pub fn rife_model(sd: &StateDict, opts: RifeOptions) -> Result<ModelProto, Graph
         }
     };
     let t_plane = g.expand(&timestep, &plane_shape);
-    let f0 = encode(&mut g, &wts, &img0)?;
-    let f1 = encode(&mut g, &wts, &img1)?;
+    let features_given = features.is_some();
+    let (f0, f1) = match features {
+        Some(pair) => pair,
+        None => (encode(&mut g, &wts, &img0)?, encode(&mut g, &wts, &img1)?),
+    };
 
     let x = g.concat(&[&img0, &img1, &f0, &f1, &t_plane], 1);
     let c = params.block_channels;
@@ -221,9 +262,20 @@ pub fn rife_model(sd: &StateDict, opts: RifeOptions) -> Result<ModelProto, Graph
     let a = g.mul(&w0, &m);
     let b = g.mul(&w1, &inv);
     let out = g.add(&a, &b);
-    wts.check_all_used(&IGNORED_PREFIXES)?;
+    let mut ignored = IGNORED_PREFIXES.to_vec();
+    if features_given {
+        ignored.push("encode.");
+    }
+    wts.check_all_used(&ignored)?;
     g.output(&out, "out", DataType::Float, &img_dims);
     Ok(g.finish())
+}
+
+/// The encoder's output dimensions for images of `img_dims`.
+fn feature_dims(img_dims: &[Dim; 4]) -> [Dim; 4] {
+    let mut dims = img_dims.clone();
+    dims[1] = Dim::Fixed(FEATURE_CHANNELS);
+    dims
 }
 
 /// [`rife_model`] serialized to ONNX bytes.

@@ -2,10 +2,14 @@
 
 use std::path::Path;
 
+mod rife;
+
 use super::{CpuSession, RuntimeError, TensorView};
+
 use crate::models::checkpoint::{self, Architecture};
 use crate::models::onnx::{self, GraphShape, RifeOptions};
 use crate::models::weights::{StateDict, Tensor};
+pub use rife::Encoded;
 
 /// RIFE frames are zero-padded right/bottom to a multiple of this.
 pub const RIFE_MULTIPLE: usize = 64;
@@ -37,6 +41,11 @@ pub struct Model {
     /// The network read from a checkpoint; `None` for an `.onnx` file run as is.
     architecture: Option<Architecture>,
     session: CpuSession,
+    /// RIFE from a checkpoint: the feature encoder as its own graph, `session` then taking the
+    /// features as inputs (see [`Model::encode`]).
+    encoder: Option<CpuSession>,
+    /// Encoder runs so far.
+    encoder_runs: usize,
 }
 
 /// Builds the ONNX graph of a checkpoint's network for `shape` (RIFE at model scale 1.0).
@@ -49,7 +58,7 @@ pub fn graph_for(
         Architecture::Rife425 => {
             let opts = RifeOptions {
                 shape,
-                model_scale: 1.0,
+                ..RifeOptions::default()
             };
             (ModelKind::Rife, onnx::rife(sd, opts)?)
         }
@@ -116,9 +125,22 @@ impl Model {
                 kind,
                 architecture: None,
                 session,
+                encoder: None,
+                encoder_runs: 0,
             });
         }
         let loaded = checkpoint::load(path)?;
+        if loaded.architecture == Architecture::Rife425 {
+            let (session, encoder) = rife::split_sessions(&loaded.state_dict, threads)?;
+            return Ok(Self {
+                name,
+                kind: ModelKind::Rife,
+                architecture: Some(loaded.architecture),
+                session,
+                encoder: Some(encoder),
+                encoder_runs: 0,
+            });
+        }
         let (kind, bytes) = graph_for(
             loaded.architecture,
             &loaded.state_dict,
@@ -134,6 +156,8 @@ impl Model {
             kind,
             architecture: Some(loaded.architecture),
             session,
+            encoder: None,
+            encoder_runs: 0,
         })
     }
 
@@ -145,58 +169,6 @@ impl Model {
     /// What the model does.
     pub fn kind(&self) -> ModelKind {
         self.kind
-    }
-
-    /// The frame at time `t` in (0, 1) between `img0` and `img1` (N,3,H,W, RGB in [0,1]).
-    pub fn interpolate(
-        &mut self,
-        img0: &Tensor,
-        img1: &Tensor,
-        t: f32,
-    ) -> Result<Tensor, RuntimeError> {
-        if self.kind != ModelKind::Rife {
-            return Err(RuntimeError::WrongKind(
-                self.name.clone(),
-                self.kind.label(),
-                "RIFE interpolation",
-            ));
-        }
-        let (n, h, w) = check_image("img0", img0)?;
-        if img1.shape != img0.shape {
-            return Err(RuntimeError::BadInput {
-                name: "img1".into(),
-                reason: format!(
-                    "shape {:?} differs from img0's {:?}",
-                    img1.shape, img0.shape
-                ),
-            });
-        }
-        let (ph, pw) = (
-            h.div_ceil(RIFE_MULTIPLE) * RIFE_MULTIPLE,
-            w.div_ceil(RIFE_MULTIPLE) * RIFE_MULTIPLE,
-        );
-        let (a, b) = (zero_pad(img0, ph, pw), zero_pad(img1, ph, pw));
-        let ts_shape = [n, 1, 1, 1];
-        let ts = vec![t; n];
-        let out = self.session.run(&[
-            ("img0", TensorView::from(&a)),
-            ("img1", TensorView::from(&b)),
-            (
-                "timestep",
-                TensorView {
-                    shape: &ts_shape,
-                    data: &ts,
-                },
-            ),
-        ])?;
-        let out = single_output(out)?;
-        if out.shape != [n, 3, ph, pw] {
-            return Err(RuntimeError::BadOutput {
-                name: "out".into(),
-                reason: format!("shape {:?}, expected {:?}", out.shape, [n, 3, ph, pw]),
-            });
-        }
-        Ok(crop(&out, h, w))
     }
 
     /// The upscaled image (raw network output, not clamped) of `img` (N,3,H,W, RGB in [0,1]).
