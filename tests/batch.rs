@@ -518,7 +518,9 @@ fn kill_9_at_random_moments_loses_nothing_and_fakes_nothing() {
         child.wait().unwrap();
         // Whatever either option set would count as done must be exactly its clean output.
         for check in crfs {
-            for name in counted_done(&input, &out, &["--crf", check]) {
+            let done = counted_done(&input, &out, &["--crf", check]);
+            eprintln!("  after the kill, counted done with crf {check}: {done:?}");
+            for name in done {
                 let got = frames_md5(&out.join(&name));
                 assert_eq!(
                     got,

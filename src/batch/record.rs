@@ -223,4 +223,57 @@ mod tests {
         fs::write(&path, b"{\"tool_version\": \"0.1.0\"").unwrap();
         assert!(Record::read(&path).is_none(), "a torn record is no record");
     }
+
+    #[test]
+    fn models_and_settings_are_identified() {
+        let dir = tempfile::tempdir().unwrap();
+        let rife = dir.path().join("flownet.pkl");
+        let param = dir.path().join("x4.param");
+        for (path, text) in [
+            (&rife, "r"),
+            (&param, "p"),
+            (&param.with_extension("bin"), "b"),
+        ] {
+            fs::write(path, text).unwrap();
+        }
+        let mut job = Job {
+            input: PathBuf::new(),
+            output: PathBuf::new(),
+            rate: RateMode::Multiply(2),
+            window: crate::video::Window::default(),
+            codec: None,
+            crf: 18,
+            preset: "medium".into(),
+            overwrite: true,
+            models: crate::pipeline::ModelOptions {
+                rife: Some(rife.clone()),
+                upscale: Some((4, param.clone())),
+                ..Default::default()
+            },
+        };
+        let models = FileId::models(&job).unwrap();
+        let names: Vec<_> = models
+            .iter()
+            .map(|m| m.path.rsplit('/').next().unwrap())
+            .collect();
+        assert_eq!(names, ["flownet.pkl", "x4.param", "x4.bin"]);
+        fs::write(param.with_extension("bin"), "bb").unwrap();
+        assert_ne!(
+            FileId::models(&job).unwrap(),
+            models,
+            "a changed .bin is a changed model"
+        );
+        let settings = Settings::of(&job, "cpu");
+        assert_eq!((settings.rate.as_str(), settings.upscale), ("2x", Some(4)));
+        job.models.threads = 7;
+        assert_eq!(
+            Settings::of(&job, "cpu"),
+            settings,
+            "threads do not shape the output"
+        );
+        job.preset = "slow".into();
+        assert_ne!(Settings::of(&job, "cpu"), settings);
+        fs::remove_file(&rife).unwrap();
+        assert!(FileId::models(&job).is_err(), "a missing model is an error");
+    }
 }

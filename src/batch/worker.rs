@@ -88,11 +88,13 @@ pub fn process(
         }
     }
     let record_path = record::path(out_dir, &output_name);
-    remove_leftovers(out_dir, &output_name, &record_path);
     let expected = expected(clip, template, backend)?;
     if let Some(record) = done_record(clip, &expected, out_dir) {
         return Ok(Outcome::Skipped(record));
     }
+    // A killed run removed the record before it started writing, so leftovers only exist for
+    // clips that are not done.
+    remove_leftovers(out_dir, &output_name, &record_path);
     match fs::remove_file(&record_path) {
         Ok(()) => sync_dir(&record_path),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}

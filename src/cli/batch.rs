@@ -102,6 +102,8 @@ pub fn run(args: &BatchArgs, quiet: bool, verbose: u8) -> anyhow::Result<ExitCod
     }
     let template = args.options.job(PathBuf::new(), PathBuf::new(), true)?;
     let backend = args.options.backend();
+    // A missing model is one error now, not one per clip.
+    batch::FileId::models(&template)?;
     let mine = |clips: Vec<Clip>| -> Vec<Clip> {
         clips.into_iter().filter(|c| shard.owns(&c.name)).collect()
     };
@@ -129,6 +131,13 @@ pub fn run(args: &BatchArgs, quiet: bool, verbose: u8) -> anyhow::Result<ExitCod
     } else {
         let all = discover()?;
         let clips = mine(all.clone());
+        if all.is_empty() {
+            log::warn!(
+                "no file with the extensions {} in {}",
+                args.ext.join(","),
+                args.in_dir.display()
+            );
+        }
         if shard != Shard::ALL && !quiet {
             eprintln!("shard {shard}: {} of {} clips", clips.len(), all.len());
         }
