@@ -89,7 +89,7 @@ DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${install[@]}"
 export PATH="/usr/local/cuda/bin:$PATH"
 command -v nvcc >/dev/null || fail "nvcc is not in /usr/local/cuda/bin after installing $cuda"
 for lib in libnvcuvid.so.1 libnvidia-encode.so.1; do
-    ldconfig -p | grep -q "$lib" || say "note: $lib is not installed; NVDEC/NVENC will be unavailable"
+    ldconfig -p | grep -F "$lib" >/dev/null || say "note: $lib is not installed; NVDEC/NVENC will be unavailable"
 done
 
 # --- Rust (the same way scripts/setup does it) and the build.

@@ -485,17 +485,23 @@ fn kill_9_at_random_moments_loses_nothing_and_fakes_nothing() {
     fs::create_dir(&input).unwrap();
     let names = ["a.mp4", "b.mp4", "c.mp4", "d.mp4"];
     for (i, name) in names.iter().enumerate() {
-        tiny(&input, name, 40 * i as u32, 20);
+        tiny(&input, name, 40 * i as u32, 40);
     }
     // Clean runs with the two option sets the trials alternate between, so each trial replaces
-    // the outputs and records of the other.
+    // the outputs and records of the other. A slow preset keeps most of a run inside the clips
+    // rather than in the process start.
     let crfs = ["20", "35"];
     let mut reference: BTreeMap<(&str, &str), String> = BTreeMap::new();
     let mut full = Duration::ZERO;
     for crf in crfs {
         let clean = dir.path().join(format!("clean{crf}"));
         let started = Instant::now();
-        batch(&input, &clean, &["--crf", crf, "-q"], 0);
+        batch(
+            &input,
+            &clean,
+            &["--crf", crf, "-q", "--preset", "veryslow"],
+            0,
+        );
         full = full.max(started.elapsed());
         for name in names {
             reference.insert((crf, name), frames_md5(&clean.join(name)));
@@ -503,12 +509,13 @@ fn kill_9_at_random_moments_loses_nothing_and_fakes_nothing() {
     }
     assert_ne!(reference[&("20", "a.mp4")], reference[&("35", "a.mp4")]);
     let out = dir.path().join("out");
-    let millis = full.as_millis() as u64 * 6 / 5 + 1;
-    for trial in 0..12 {
+    let millis = full.as_millis() as u64 + 1;
+    let mut killed_mid_clip = 0;
+    for trial in 0..16 {
         let crf = crfs[trial % 2];
         let delay = rng.next() % millis;
         eprintln!("trial {trial}: crf {crf}, SIGKILL after {delay} ms");
-        let mut child = batch_cmd(&input, &out, &["--crf", crf, "-q"])
+        let mut child = batch_cmd(&input, &out, &["--crf", crf, "-q", "--preset", "veryslow"])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -516,9 +523,17 @@ fn kill_9_at_random_moments_loses_nothing_and_fakes_nothing() {
         std::thread::sleep(Duration::from_millis(delay));
         child.kill().unwrap();
         child.wait().unwrap();
+        let partials = fs::read_dir(&out)
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_string_lossy().ends_with(".partial"))
+            .count();
+        killed_mid_clip += usize::from(partials > 0);
+        eprintln!("  {partials} temporary output(s) left by the kill");
         // Whatever either option set would count as done must be exactly its clean output.
         for check in crfs {
-            let done = counted_done(&input, &out, &["--crf", check]);
+            let done = counted_done(&input, &out, &["--crf", check, "--preset", "veryslow"]);
             eprintln!("  after the kill, counted done with crf {check}: {done:?}");
             for name in done {
                 let got = frames_md5(&out.join(&name));
@@ -529,7 +544,12 @@ fn kill_9_at_random_moments_loses_nothing_and_fakes_nothing() {
                 );
             }
         }
-        batch(&input, &out, &["--crf", crf, "-q"], 0);
+        batch(
+            &input,
+            &out,
+            &["--crf", crf, "-q", "--preset", "veryslow"],
+            0,
+        );
         for name in names {
             assert_eq!(
                 frames_md5(&out.join(name)),
@@ -538,11 +558,16 @@ fn kill_9_at_random_moments_loses_nothing_and_fakes_nothing() {
             );
         }
         assert_eq!(
-            counted_done(&input, &out, &["--crf", crf]).len(),
+            counted_done(&input, &out, &["--crf", crf, "--preset", "veryslow"]).len(),
             names.len()
         );
         assert_no_temporaries(&out);
     }
+    // Most moments of a run are inside a clip; if no kill landed there, the trials tested little.
+    assert!(
+        killed_mid_clip > 0,
+        "no kill interrupted a clip (seed {seed})"
+    );
 }
 
 #[test]
