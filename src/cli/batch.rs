@@ -202,7 +202,7 @@ impl Batch<'_> {
             Ok(Outcome::Skipped(record)) => {
                 row.status = Status::Skipped;
                 row.output_frames = Some(record.output_frames);
-                "skipped (done by an earlier run)".to_string()
+                "skipped (already done)".to_string()
             }
             Ok(Outcome::Busy) => {
                 row.status = Status::Busy;
