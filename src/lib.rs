@@ -2,8 +2,10 @@
 //!
 //! The stages of one video, each in its own module: [`video`] (demux, decode, encode, mux),
 //! [`timeline`] (which output frame comes from which source frames), [`colour`] (the pixel maths
-//! every backend shares), [`models`] (the networks) and [`pipeline`] (the stages put together).
+//! every backend shares), [`models`] (the networks) and [`pipeline`] (the stages put together);
+//! [`batch`] runs the pipeline over a folder of videos.
 
+pub mod batch;
 pub mod colour;
 pub mod cuda;
 pub mod frame;

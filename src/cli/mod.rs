@@ -1,8 +1,11 @@
 //! The command line: argument parsing, logging, progress bars and exit codes.
 
+mod batch;
 mod export_onnx;
+mod options;
 mod progress;
 mod run;
+mod signals;
 mod verify;
 
 use std::process::ExitCode;
@@ -33,6 +36,8 @@ struct Cli {
 enum Command {
     /// Process one video: IN → OUT.
     Run(Box<run::RunArgs>),
+    /// Process every video of a folder, skipping those already done (`--watch`: keep polling).
+    Batch(Box<batch::BatchArgs>),
     /// Write the ONNX graph of a model file.
     ExportOnnx(export_onnx::ExportOnnxArgs),
     /// Run golden cases through the CPU runner and compare with the reference outputs.
@@ -45,6 +50,7 @@ pub fn main() -> ExitCode {
     init_logging(cli.verbose, cli.quiet);
     let result = match &cli.command {
         Command::Run(args) => run::run(args, cli.quiet, cli.verbose),
+        Command::Batch(args) => batch::run(args, cli.quiet, cli.verbose),
         Command::ExportOnnx(args) => export_onnx::run(args),
         Command::Verify(args) => verify::run(args),
     };
