@@ -4,6 +4,7 @@
 //! [`timeline`] (which output frame comes from which source frames), [`colour`] (the pixel maths
 //! every backend shares), [`models`] (the networks) and [`pipeline`] (the stages put together).
 
+pub mod bench;
 pub mod colour;
 pub mod cuda;
 pub mod frame;

@@ -1,5 +1,6 @@
 //! The command line: argument parsing, logging, progress bars and exit codes.
 
+mod bench;
 mod export_onnx;
 mod progress;
 mod run;
@@ -35,6 +36,8 @@ enum Command {
     Run(Box<run::RunArgs>),
     /// Write the ONNX graph of a model file.
     ExportOnnx(export_onnx::ExportOnnxArgs),
+    /// Time each stage on a fixed synthetic workload; compare with a baseline.
+    Bench(bench::BenchArgs),
     /// Run golden cases through the CPU runner and compare with the reference outputs.
     Verify(verify::VerifyArgs),
 }
@@ -47,6 +50,7 @@ pub fn main() -> ExitCode {
         Command::Run(args) => run::run(args, cli.quiet, cli.verbose),
         Command::ExportOnnx(args) => export_onnx::run(args),
         Command::Verify(args) => verify::run(args),
+        Command::Bench(args) => bench::run(args, cli.quiet),
     };
     match result {
         Ok(code) => code,

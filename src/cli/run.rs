@@ -14,7 +14,7 @@ use smoothscale::video::{self, VideoCodec, Window};
 use super::progress::Bar;
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
-enum Backend {
+pub(super) enum Backend {
     /// The best available backend (today: the CPU).
     Auto,
     /// FFmpeg software decode and encode, models on the CPU.
