@@ -122,8 +122,8 @@ fn upscale_peak_memory_does_not_grow_with_length() {
     }
     let dir = tempfile::tempdir().unwrap();
     let (short, long) = (
-        clip(dir.path(), "96x64", 36),
-        clip(dir.path(), "96x64", 360),
+        clip(dir.path(), "64x48", 36),
+        clip(dir.path(), "64x48", 360),
     );
     let args = [
         "--upscale",
