@@ -176,6 +176,17 @@ fn baseline_within_tolerance_exits_0() {
         .find(|l| l.starts_with("decode ") && l.contains('%'));
     assert!(row.is_some(), "a comparison row for decode: {stdout}");
     assert!(!stdout.contains("REGRESSION"), "{stdout}");
+    // The baseline was made with the models hidden: their stages say why they were skipped.
+    let r = read_json(base);
+    for name in ["rife", "upscale_srvgg", "upscale_rrdb", "end_to_end_models"] {
+        let s = stage(&r, name);
+        let reason = s["reason"].as_str().unwrap_or("");
+        assert_eq!(s["status"], "skipped", "{s}");
+        assert!(
+            reason.contains("model found") || reason.contains("ONNX Runtime"),
+            "{s}"
+        );
+    }
 }
 
 #[test]

@@ -91,33 +91,45 @@ fn kib(v: &str) -> Option<u64> {
 }
 
 fn gpu() -> Option<Gpu> {
-    let query = Command::new("nvidia-smi")
-        .args(["--query-gpu=name,driver_version", "--format=csv,noheader"])
-        .output()
-        .ok()
-        .filter(|o| o.status.success())?;
-    let line = String::from_utf8_lossy(&query.stdout)
-        .lines()
-        .next()
-        .unwrap_or("")
-        .to_string();
-    let mut parts = line.split(',').map(|s| s.trim().to_string());
-    let nonempty = |s: Option<String>| s.filter(|s| !s.is_empty());
-    let (name, driver) = (nonempty(parts.next()), nonempty(parts.next()));
-    let cuda = Command::new("nvidia-smi").output().ok().and_then(|o| {
-        let text = String::from_utf8_lossy(&o.stdout).into_owned();
-        let at = text.find("CUDA Version:")?;
-        text[at + "CUDA Version:".len()..]
-            .split_whitespace()
-            .next()
-            .map(str::to_string)
-    });
+    let run = |args: &[&str]| {
+        Command::new("nvidia-smi")
+            .args(args)
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+    };
+    let (name, driver) = parse_gpu_query(&run(&[
+        "--query-gpu=name,driver_version",
+        "--format=csv,noheader",
+    ])?);
     Some(Gpu {
         name,
         driver,
-        cuda,
+        cuda: run(&[]).and_then(|t| parse_cuda_version(&t)),
         tensorrt: tensorrt_version(),
     })
+}
+
+/// Name and driver from the first line of `nvidia-smi --query-gpu=name,driver_version
+/// --format=csv,noheader`.
+fn parse_gpu_query(text: &str) -> (Option<String>, Option<String>) {
+    let mut parts = text
+        .lines()
+        .next()
+        .unwrap_or("")
+        .split(',')
+        .map(|s| Some(s.trim().to_string()).filter(|s| !s.is_empty()));
+    (parts.next().flatten(), parts.next().flatten())
+}
+
+/// The `CUDA Version: X.Y` of `nvidia-smi`'s banner.
+fn parse_cuda_version(text: &str) -> Option<String> {
+    let at = text.find("CUDA Version:")?;
+    text[at + "CUDA Version:".len()..]
+        .split_whitespace()
+        .next()
+        .map(str::to_string)
 }
 
 /// The highest version of the `libnvinfer.so.X.Y.Z` files in the usual library folders.
@@ -181,6 +193,20 @@ mod tests {
         let arm = "processor\t: 0\nBogoMIPS\t: 2000.00\n\nHardware\t: NVIDIA Thor\n";
         assert_eq!(cpu_model(arm).as_deref(), Some("NVIDIA Thor"));
         assert_eq!(cpu_model("processor : 0\n"), None);
+    }
+
+    #[test]
+    fn nvidia_smi_output_parses() {
+        let query = "NVIDIA H200, 570.133.20\nNVIDIA H200, 570.133.20\n";
+        assert_eq!(
+            parse_gpu_query(query),
+            (Some("NVIDIA H200".into()), Some("570.133.20".into()))
+        );
+        assert_eq!(parse_gpu_query(""), (None, None));
+        let banner =
+            "| NVIDIA-SMI 570.133.20   Driver Version: 570.133.20   CUDA Version: 12.8     |";
+        assert_eq!(parse_cuda_version(banner).as_deref(), Some("12.8"));
+        assert_eq!(parse_cuda_version("no banner"), None);
     }
 
     #[test]

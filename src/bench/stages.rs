@@ -88,11 +88,10 @@ impl Context<'_> {
         self.dir.join(format!("clip-{name}.mp4"))
     }
 
-    /// The model file of `relative`, or the reason the stage is skipped.
-    fn model(&self, relative: &str) -> Result<PathBuf, String> {
+    /// The `what` model file of `relative`, or the reason the stage is skipped.
+    fn model(&self, relative: &str, what: &'static str) -> Result<PathBuf, String> {
         self.runtime.clone()?;
-        let names = [relative];
-        pipeline::find_model(None, &names, "benchmark").map_err(|e| e.to_string())
+        pipeline::find_model(None, &[relative], what).map_err(|e| e.to_string())
     }
 }
 
@@ -131,8 +130,12 @@ fn measure(
 /// Runs one stage; a missing model or runtime gives a skipped result, any other failure an error.
 pub(super) fn run(spec: &StageSpec, cx: &Context<'_>) -> Result<StageResult, BenchError> {
     let mut paths = Vec::new();
-    for model in [spec.rife_model.as_deref(), spec.upscale_model.as_deref()] {
-        match model.map(|m| cx.model(m)).transpose() {
+    let models = [
+        (spec.rife_model.as_deref(), "RIFE"),
+        (spec.upscale_model.as_deref(), "upscaling"),
+    ];
+    for (model, what) in models {
+        match model.map(|m| cx.model(m, what)).transpose() {
             Ok(path) => paths.push(path),
             Err(reason) => return Ok(StageResult::skipped(&spec.name, reason)),
         }
