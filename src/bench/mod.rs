@@ -73,10 +73,11 @@ pub struct BenchReport {
     pub elapsed_s: f64,
 }
 
-/// Why a bench run or a comparison failed.
+/// Why a bench run or a comparison failed. Variants with a `source` leave it out of their own
+/// message: the command line prints the whole chain.
 #[derive(Debug, thiserror::Error)]
 pub enum BenchError {
-    #[error("cannot read the baseline {}: {source}", path.display())]
+    #[error("cannot read the baseline {}", path.display())]
     BaselineRead {
         path: PathBuf,
         source: std::io::Error,
@@ -105,12 +106,12 @@ pub enum BenchError {
     BadWorkload(String),
     #[error("cannot create a temporary folder: {0}")]
     TempDir(std::io::Error),
-    #[error("cannot make the workload clip {name}: {source}")]
+    #[error("cannot make the workload clip {name}")]
     Clip {
         name: String,
         source: Box<VideoError>,
     },
-    #[error("stage {stage}: {source}")]
+    #[error("stage {stage}")]
     Stage {
         stage: String,
         source: Box<PipelineError>,
