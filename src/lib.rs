@@ -6,6 +6,7 @@
 //! [`batch`] runs the pipeline over a folder of videos.
 
 pub mod batch;
+pub mod bench;
 pub mod colour;
 pub mod cuda;
 pub mod frame;

@@ -1,6 +1,7 @@
 //! The command line: argument parsing, logging, progress bars and exit codes.
 
 mod batch;
+mod bench;
 mod export_onnx;
 mod options;
 mod progress;
@@ -40,6 +41,8 @@ enum Command {
     Batch(Box<batch::BatchArgs>),
     /// Write the ONNX graph of a model file.
     ExportOnnx(export_onnx::ExportOnnxArgs),
+    /// Time each stage on a fixed synthetic workload; compare with a baseline.
+    Bench(bench::BenchArgs),
     /// Run golden cases through the CPU runner and compare with the reference outputs.
     Verify(verify::VerifyArgs),
 }
@@ -53,6 +56,7 @@ pub fn main() -> ExitCode {
         Command::Batch(args) => batch::run(args, cli.quiet, cli.verbose),
         Command::ExportOnnx(args) => export_onnx::run(args),
         Command::Verify(args) => verify::run(args),
+        Command::Bench(args) => bench::run(args, cli.quiet),
     };
     match result {
         Ok(code) => code,

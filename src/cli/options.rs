@@ -9,7 +9,7 @@ use smoothscale::timeline::{RateMode, Rational};
 use smoothscale::video::{VideoCodec, Window};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
-enum Backend {
+pub(super) enum Backend {
     /// The best available backend (today: the CPU).
     Auto,
     /// FFmpeg software decode and encode, models on the CPU.

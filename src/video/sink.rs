@@ -92,6 +92,27 @@ impl Sink {
         format: VideoFormat,
         settings: &EncodeSettings,
     ) -> Result<Self, VideoError> {
+        Self::open(path, container, Some(source), format, settings)
+    }
+
+    /// Creates `path` with the encoded video stream only: no input to copy streams, metadata or
+    /// side data from (synthetic clips, `smoothscale bench`).
+    pub fn create_video_only(
+        path: &Path,
+        container: &str,
+        format: VideoFormat,
+        settings: &EncodeSettings,
+    ) -> Result<Self, VideoError> {
+        Self::open(path, container, None, format, settings)
+    }
+
+    fn open(
+        path: &Path,
+        container: &str,
+        source: Option<&Source>,
+        format: VideoFormat,
+        settings: &EncodeSettings,
+    ) -> Result<Self, VideoError> {
         let out_err = |what: &'static str| {
             move |e| VideoError::Output {
                 path: path.to_path_buf(),
@@ -107,13 +128,12 @@ impl Sink {
             .format()
             .flags()
             .contains(ff::format::Flags::GLOBAL_HEADER);
-        let input = source.input();
-        let in_video = input
-            .stream(source.video_stream())
-            .ok_or(VideoError::BadStream(
-                path.to_path_buf(),
-                "video stream vanished",
-            ))?;
+        let in_video = match source {
+            Some(source) => Some(source.input().stream(source.video_stream()).ok_or(
+                VideoError::BadStream(path.to_path_buf(), "video stream vanished"),
+            )?),
+            None => None,
+        };
 
         let mut context = ff::codec::context::Context::new_with_codec(codec)
             .encoder()
@@ -154,28 +174,33 @@ impl Sink {
         stream.set_parameters(&encoder);
         stream.set_time_base(encoder_tb);
         stream.set_avg_frame_rate(to_ff(format.rate));
-        stream.set_metadata(without_encoder_tags(in_video.metadata().to_owned()));
-        let side = smoothscale_av_ext::copy_side_data(&in_video, &mut stream);
-        log::debug!("copied {side} side data entries of the video stream");
+        if let Some(in_video) = &in_video {
+            stream.set_metadata(without_encoder_tags(in_video.metadata().to_owned()));
+            let side = smoothscale_av_ext::copy_side_data(in_video, &mut stream);
+            log::debug!("copied {side} side data entries of the video stream");
+        }
         if settings.codec == VideoCodec::Hevc && container != "matroska" {
             smoothscale_av_ext::set_codec_tag(&mut stream, *b"hvc1");
         }
 
         let mut copies = HashMap::new();
-        for &index in source.copied_streams() {
-            let Some(in_stream) = input.stream(index) else {
-                continue;
-            };
-            let mut stream = output
-                .add_stream(ff::encoder::find(ff::codec::Id::None))
-                .map_err(out_err("add an audio stream"))?;
-            stream.set_parameters(in_stream.parameters());
-            smoothscale_av_ext::clear_codec_tag(&mut stream);
-            stream.set_time_base(in_stream.time_base());
-            stream.set_metadata(in_stream.metadata().to_owned());
-            copies.insert(index, (stream.index(), in_stream.time_base()));
+        if let Some(source) = source {
+            let input = source.input();
+            for &index in source.copied_streams() {
+                let Some(in_stream) = input.stream(index) else {
+                    continue;
+                };
+                let mut stream = output
+                    .add_stream(ff::encoder::find(ff::codec::Id::None))
+                    .map_err(out_err("add an audio stream"))?;
+                stream.set_parameters(in_stream.parameters());
+                smoothscale_av_ext::clear_codec_tag(&mut stream);
+                stream.set_time_base(in_stream.time_base());
+                stream.set_metadata(in_stream.metadata().to_owned());
+                copies.insert(index, (stream.index(), in_stream.time_base()));
+            }
+            output.set_metadata(input.metadata().to_owned());
         }
-        output.set_metadata(input.metadata().to_owned());
         let mut header = ff::Dictionary::new();
         if container != "matroska" {
             header.set("movflags", "+faststart");

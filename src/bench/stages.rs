@@ -1,0 +1,280 @@
+//! Running and timing one stage of the workload: warm-up runs, then timed runs, their median.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+
+use super::machine::{peak_rss_bytes, reset_peak_rss};
+use super::workload::{
+    clip_frames, encode_frames, pattern_frame, ClipSpec, StageKind, StageSpec, Workload,
+};
+use super::{BenchError, Settings};
+use crate::pipeline::{self, Interpolator, Job, ModelOptions, PipelineError, Tiling, Upscaler};
+use crate::timeline::RateMode;
+use crate::video::{Item, Source, Window};
+
+/// Whether a stage ran.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StageStatus {
+    Measured,
+    /// Its model or the model runtime is not installed (see `reason`).
+    Skipped,
+}
+
+/// What one stage measured.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StageResult {
+    pub name: String,
+    pub status: StageStatus,
+    /// Why a stage was skipped.
+    pub reason: Option<String>,
+    /// Output frames of one run.
+    pub frames: u64,
+    /// Seconds of each timed run (after the warm-up runs).
+    pub runs_s: Vec<f64>,
+    pub median_s: Option<f64>,
+    /// Median seconds per output frame: what a baseline comparison looks at.
+    pub per_frame_s: Option<f64>,
+    pub frames_per_s: Option<f64>,
+    /// Peak resident set of the process during the stage (model loading included).
+    pub host_peak_bytes: Option<u64>,
+    /// Peak device memory during the stage (`null` on the CPU).
+    pub device_peak_bytes: Option<u64>,
+}
+
+impl StageResult {
+    fn skipped(name: &str, reason: String) -> Self {
+        StageResult {
+            name: name.into(),
+            status: StageStatus::Skipped,
+            reason: Some(reason),
+            frames: 0,
+            runs_s: Vec::new(),
+            median_s: None,
+            per_frame_s: None,
+            frames_per_s: None,
+            host_peak_bytes: None,
+            device_peak_bytes: None,
+        }
+    }
+}
+
+/// The median of `values` (the mean of the middle two for an even count).
+pub fn median(values: &[f64]) -> Option<f64> {
+    let mut v = values.to_vec();
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    match n {
+        0 => None,
+        _ if n % 2 == 1 => Some(v[n / 2]),
+        _ => Some((v[n / 2 - 1] + v[n / 2]) / 2.0),
+    }
+}
+
+/// What the stages share: the folder of the clips and outputs, the settings, and whether the
+/// model runtime loaded.
+pub(super) struct Context<'a> {
+    pub dir: &'a Path,
+    pub workload: &'a Workload,
+    pub settings: Settings,
+    /// `Err(reason)` when the ONNX Runtime library could not be loaded.
+    pub runtime: Result<(), String>,
+}
+
+impl Context<'_> {
+    pub fn clip_path(&self, name: &str) -> PathBuf {
+        self.dir.join(format!("clip-{name}.mp4"))
+    }
+
+    /// The `what` model file of `relative`, or the reason the stage is skipped.
+    fn model(&self, relative: &str, what: &'static str) -> Result<PathBuf, String> {
+        self.runtime.clone()?;
+        pipeline::find_model(None, &[relative], what).map_err(|e| e.to_string())
+    }
+}
+
+/// Runs `warmup` untimed and `repeat` timed calls of `run`, which returns the frames it made.
+fn measure(
+    name: &str,
+    settings: Settings,
+    mut run: impl FnMut() -> Result<u64, PipelineError>,
+) -> Result<StageResult, PipelineError> {
+    for _ in 0..settings.warmup {
+        run()?;
+    }
+    let mut runs_s = Vec::new();
+    let mut frames = 0;
+    for _ in 0..settings.repeat.max(1) {
+        let start = Instant::now();
+        frames = run()?;
+        runs_s.push(start.elapsed().as_secs_f64());
+    }
+    let median_s = median(&runs_s);
+    let per_frame_s = median_s.filter(|_| frames > 0).map(|m| m / frames as f64);
+    Ok(StageResult {
+        name: name.into(),
+        status: StageStatus::Measured,
+        reason: None,
+        frames,
+        runs_s,
+        median_s,
+        per_frame_s,
+        frames_per_s: per_frame_s.filter(|s| *s > 0.0).map(|s| 1.0 / s),
+        host_peak_bytes: None,
+        device_peak_bytes: None,
+    })
+}
+
+/// Runs one stage; a missing model or runtime gives a skipped result, any other failure an error.
+pub(super) fn run(spec: &StageSpec, cx: &Context<'_>) -> Result<StageResult, BenchError> {
+    let mut paths = Vec::new();
+    let models = [
+        (spec.rife_model.as_deref(), "RIFE"),
+        (spec.upscale_model.as_deref(), "upscaling"),
+    ];
+    for (model, what) in models {
+        match model.map(|m| cx.model(m, what)).transpose() {
+            Ok(path) => paths.push(path),
+            Err(reason) => return Ok(StageResult::skipped(&spec.name, reason)),
+        }
+    }
+    let (rife, upscaler) = (paths[0].take(), paths[1].take());
+    let bad = |what: &str| BenchError::BadWorkload(format!("stage {} has no {what}", spec.name));
+    let clip = || {
+        spec.clip
+            .as_deref()
+            .and_then(|c| cx.workload.clip(c))
+            .ok_or_else(|| bad("known clip"))
+    };
+    reset_peak_rss();
+    let result = match spec.kind {
+        StageKind::Decode => decode(spec, clip()?, cx),
+        StageKind::Encode => encode(spec, clip()?, cx),
+        StageKind::Interpolate => interpolate(spec, cx, &rife.ok_or_else(|| bad("RIFE model"))?),
+        StageKind::Upscale => upscale(spec, cx, &upscaler.ok_or_else(|| bad("upscaler"))?),
+        StageKind::EndToEnd => end_to_end(spec, clip()?, cx, rife, upscaler),
+    };
+    let mut result = result.map_err(|source| BenchError::Stage {
+        stage: spec.name.clone(),
+        source: Box::new(source),
+    })?;
+    result.host_peak_bytes = peak_rss_bytes();
+    Ok(result)
+}
+
+fn decode(
+    spec: &StageSpec,
+    clip: &ClipSpec,
+    cx: &Context<'_>,
+) -> Result<StageResult, PipelineError> {
+    let path = cx.clip_path(&clip.name);
+    measure(&spec.name, cx.settings, || {
+        let mut source = Source::open(&path, Window::default())?;
+        let mut frames = 0;
+        while let Some(item) = source.next_item()? {
+            if let Item::Frame(f) = item {
+                std::hint::black_box(&f.rgb);
+                frames += 1;
+            }
+        }
+        Ok(frames)
+    })
+}
+
+fn encode(
+    spec: &StageSpec,
+    clip: &ClipSpec,
+    cx: &Context<'_>,
+) -> Result<StageResult, PipelineError> {
+    let frames = clip_frames(clip);
+    let settings = cx.workload.encode_settings();
+    let out = cx.dir.join("encode.mp4");
+    measure(&spec.name, cx.settings, || {
+        Ok(encode_frames(&out, clip, &frames, &settings)?)
+    })
+}
+
+fn interpolate(
+    spec: &StageSpec,
+    cx: &Context<'_>,
+    model: &Path,
+) -> Result<StageResult, PipelineError> {
+    let mut rife = Interpolator::new(model, cx.workload.threads, None)?;
+    let (w, h) = (spec.width as usize, spec.height as usize);
+    let (a, b) = (pattern_frame(w, h, 0), pattern_frame(w, h, 1));
+    // The steady state of 2x: each call brings one new source frame (encoded once) and reuses
+    // the other's features.
+    let mut index = 0;
+    measure(&spec.name, cx.settings, || {
+        let (first, second) = if index % 2 == 0 { (&a, &b) } else { (&b, &a) };
+        std::hint::black_box(rife.blend((index, first), (index + 1, second), 0.5)?);
+        index += 1;
+        Ok(1)
+    })
+}
+
+fn upscale(spec: &StageSpec, cx: &Context<'_>, model: &Path) -> Result<StageResult, PipelineError> {
+    let factor = spec.upscale.unwrap_or(4) as usize;
+    let mut upscaler = Upscaler::new(model, factor, Tiling::default(), cx.workload.threads)?;
+    let frame = pattern_frame(spec.width as usize, spec.height as usize, 0);
+    measure(&spec.name, cx.settings, || {
+        std::hint::black_box(upscaler.upscale(&frame)?);
+        Ok(1)
+    })
+}
+
+struct Silent;
+
+impl pipeline::Progress for Silent {
+    fn start(&self, _: Option<u64>) {}
+    fn frame(&self) {}
+}
+
+fn end_to_end(
+    spec: &StageSpec,
+    clip: &ClipSpec,
+    cx: &Context<'_>,
+    rife: Option<PathBuf>,
+    upscaler: Option<PathBuf>,
+) -> Result<StageResult, PipelineError> {
+    let settings = cx.workload.encode_settings();
+    let job = Job {
+        input: cx.clip_path(&clip.name),
+        output: cx.dir.join(format!("{}.mp4", spec.name)),
+        rate: spec.interpolate.map_or(RateMode::Keep, RateMode::Multiply),
+        window: Window::default(),
+        codec: Some(settings.codec),
+        crf: settings.crf,
+        preset: settings.preset,
+        overwrite: true,
+        models: ModelOptions {
+            rife,
+            upscale: spec
+                .upscale
+                .zip(upscaler)
+                .map(|(factor, path)| (factor as usize, path)),
+            tiling: Tiling::default(),
+            cut_threshold: None,
+            threads: cx.workload.threads,
+        },
+        limits: pipeline::Limits::default(),
+    };
+    let stop = pipeline::StopFlag::new(0);
+    measure(&spec.name, cx.settings, || {
+        Ok(pipeline::run(&job, &Silent, &stop)?.output_frames)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn median_of_odd_even_and_empty() {
+        assert_eq!(median(&[3.0, 1.0, 2.0]), Some(2.0));
+        assert_eq!(median(&[4.0, 1.0, 3.0, 2.0]), Some(2.5));
+        assert_eq!(median(&[]), None);
+    }
+}

@@ -1,0 +1,263 @@
+//! The fixed work `smoothscale bench` times: the synthetic clips it makes, and its stages with
+//! their sizes and models. Two reports are comparable only when their workloads are equal.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::frame::RgbFrame;
+use crate::pipeline::{RIFE_FILE, UPSCALE_4X_FILE};
+use crate::timeline::Rational;
+use crate::video::{
+    ColourTags, EncodeSettings, Sink, VideoCodec, VideoError, VideoFormat, YuvLayout,
+};
+
+/// The light upscaler (SRVGG, Real-ESRGAN animevideov3) in a models folder.
+pub const SRVGG_FILE: &str = "realesrgan/realesr-animevideov3-x4.param";
+
+/// A synthetic clip, made in-process with the video sink (H.264 4:2:0 8-bit MP4).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClipSpec {
+    pub name: String,
+    pub width: u32,
+    pub height: u32,
+    pub frames: u32,
+    pub fps: u32,
+    /// The drawing, by name and version ([`pattern_frame`]).
+    pub pattern: String,
+}
+
+/// The software encoder settings of every encode (clips, the encode stage, end to end).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EncodeSpec {
+    pub codec: String,
+    pub crf: u8,
+    pub preset: String,
+}
+
+/// What a stage does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StageKind {
+    /// Demux and decode a clip to RGB frames.
+    Decode,
+    /// Encode a clip's RGB frames and mux them.
+    Encode,
+    /// One RIFE frame between two frames.
+    Interpolate,
+    /// One upscaled frame.
+    Upscale,
+    /// `pipeline::run` over a clip.
+    EndToEnd,
+}
+
+/// One timed stage.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StageSpec {
+    pub name: String,
+    pub kind: StageKind,
+    /// Input frame size.
+    pub width: u32,
+    pub height: u32,
+    /// The clip of a decode, encode or end-to-end stage.
+    pub clip: Option<String>,
+    /// The RIFE model, relative to the models folder.
+    pub rife_model: Option<String>,
+    /// The upscaling model, relative to the models folder.
+    pub upscale_model: Option<String>,
+    /// Interpolation multiple (end to end).
+    pub interpolate: Option<u32>,
+    /// Upscaling factor.
+    pub upscale: Option<u32>,
+}
+
+/// The whole fixed workload.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Workload {
+    /// `cpu-small`; a CUDA workload will add the 1920x1088 sizes under its own name.
+    pub name: String,
+    /// Model threads (0: one per core).
+    pub threads: usize,
+    pub encode: EncodeSpec,
+    pub clips: Vec<ClipSpec>,
+    pub stages: Vec<StageSpec>,
+}
+
+fn stage(name: &str, kind: StageKind, (width, height): (u32, u32)) -> StageSpec {
+    StageSpec {
+        name: name.into(),
+        kind,
+        width,
+        height,
+        clip: None,
+        rife_model: None,
+        upscale_model: None,
+        interpolate: None,
+        upscale: None,
+    }
+}
+
+impl Workload {
+    /// The CPU workload: small sizes, so that a run takes about a minute on two cores.
+    pub fn cpu_small(threads: usize) -> Self {
+        let clip = |name: &str, size: u32, frames: u32| ClipSpec {
+            name: name.into(),
+            width: size,
+            height: size,
+            frames,
+            fps: 24,
+            pattern: "moving-waves-v1".into(),
+        };
+        let on = |mut s: StageSpec, clip: &str| {
+            s.clip = Some(clip.into());
+            s
+        };
+        let upscaler = |name: &str, size: u32, model: &str| StageSpec {
+            upscale_model: Some(model.into()),
+            upscale: Some(4),
+            ..stage(name, StageKind::Upscale, (size, size))
+        };
+        Workload {
+            name: "cpu-small".into(),
+            threads,
+            encode: EncodeSpec {
+                codec: "h264".into(),
+                crf: 18,
+                preset: "medium".into(),
+            },
+            clips: vec![clip("main", 256, 48), clip("small", 128, 6)],
+            stages: vec![
+                on(stage("decode", StageKind::Decode, (256, 256)), "main"),
+                on(stage("encode", StageKind::Encode, (256, 256)), "main"),
+                StageSpec {
+                    rife_model: Some(RIFE_FILE.into()),
+                    ..stage("rife", StageKind::Interpolate, (256, 256))
+                },
+                upscaler("upscale_srvgg", 256, SRVGG_FILE),
+                upscaler("upscale_rrdb", 64, UPSCALE_4X_FILE),
+                on(stage("end_to_end", StageKind::EndToEnd, (256, 256)), "main"),
+                StageSpec {
+                    rife_model: Some(RIFE_FILE.into()),
+                    upscale_model: Some(SRVGG_FILE.into()),
+                    interpolate: Some(2),
+                    upscale: Some(2),
+                    ..on(
+                        stage("end_to_end_models", StageKind::EndToEnd, (128, 128)),
+                        "small",
+                    )
+                },
+            ],
+        }
+    }
+
+    /// The clip called `name`.
+    pub fn clip(&self, name: &str) -> Option<&ClipSpec> {
+        self.clips.iter().find(|c| c.name == name)
+    }
+
+    /// The encoder settings as the video sink takes them.
+    pub fn encode_settings(&self) -> EncodeSettings {
+        EncodeSettings {
+            codec: match self.encode.codec.as_str() {
+                "hevc" => VideoCodec::Hevc,
+                _ => VideoCodec::H264,
+            },
+            crf: self.encode.crf,
+            preset: self.encode.preset.clone(),
+        }
+    }
+}
+
+/// Frame `index` of the `moving-waves-v1` pattern: waves moving across each channel and a bright
+/// square sliding right, so that every frame differs and motion is smooth.
+pub fn pattern_frame(width: usize, height: usize, index: u32) -> RgbFrame {
+    let t = index as f32;
+    let tau = std::f32::consts::TAU;
+    let side = (width / 6).max(1);
+    let (sx, sy) = ((index as usize * 5) % width.max(1), height / 3);
+    let mut frame = RgbFrame::new(width, height);
+    let [r, g, b] = frame.planes_mut();
+    for y in 0..height {
+        for x in 0..width {
+            let k = y * width + x;
+            let (xf, yf) = (x as f32, y as f32);
+            let in_square = (sx..sx + side).contains(&x) && (sy..sy + side).contains(&y);
+            if in_square {
+                (r[k], g[k], b[k]) = (0.95, 0.95, 0.9);
+                continue;
+            }
+            r[k] = 0.5 + 0.4 * ((xf + 3.0 * t) * tau / 64.0).sin();
+            g[k] = 0.5 + 0.4 * ((yf - 2.0 * t) * tau / 48.0).sin();
+            b[k] = 0.1 + 0.8 * ((xf + yf + 4.0 * t) % 128.0) / 128.0;
+        }
+    }
+    frame
+}
+
+/// The encoder input format of a clip (untagged 4:2:0 8-bit, so read back as BT.601 limited).
+pub fn clip_format(clip: &ClipSpec) -> VideoFormat {
+    let (w, h) = (clip.width as usize, clip.height as usize);
+    use ffmpeg_next::{chroma, color};
+    VideoFormat {
+        width: clip.width,
+        height: clip.height,
+        layout: YuvLayout {
+            shift: (1, 1),
+            bits: 8,
+        },
+        tags: ColourTags::resolve(
+            color::Space::Unspecified,
+            color::Range::Unspecified,
+            color::Primaries::Unspecified,
+            color::TransferCharacteristic::Unspecified,
+            chroma::Location::Unspecified,
+            (w, h, 8),
+        ),
+        rate: Rational::from_int(clip.fps.into()),
+        sample_aspect: Rational::ZERO,
+    }
+}
+
+/// Encodes `frames` to `path` (MP4) with `settings`; returns the frames written.
+pub fn encode_frames(
+    path: &Path,
+    clip: &ClipSpec,
+    frames: &[RgbFrame],
+    settings: &EncodeSettings,
+) -> Result<u64, VideoError> {
+    let mut sink = Sink::create_video_only(path, "mp4", clip_format(clip), settings)?;
+    for frame in frames {
+        sink.write_frame(frame)?;
+    }
+    sink.finish()
+}
+
+/// The RGB frames of a clip.
+pub fn clip_frames(clip: &ClipSpec) -> Vec<RgbFrame> {
+    (0..clip.frames)
+        .map(|i| pattern_frame(clip.width as usize, clip.height as usize, i))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pattern_moves_and_stays_in_range() {
+        let (a, b) = (pattern_frame(32, 24, 0), pattern_frame(32, 24, 1));
+        assert_ne!(a, b);
+        assert_eq!(a, pattern_frame(32, 24, 0));
+        assert!(a.as_chw().iter().all(|v| (0.0..=1.0).contains(v)));
+    }
+
+    #[test]
+    fn every_stage_names_a_known_clip() {
+        let w = Workload::cpu_small(0);
+        for s in &w.stages {
+            if let Some(c) = &s.clip {
+                assert!(w.clip(c).is_some(), "{}", s.name);
+            }
+        }
+    }
+}
