@@ -855,3 +855,71 @@ fn every_bad_input_has_its_expected_outcome() {
         corpus.cases.len()
     );
 }
+
+/// Engines are never loaded on a machine they were not built for: a plan whose manifest names
+/// another GPU, compute capability or TensorRT version, or a plan that is not the one its
+/// manifest describes, is rebuilt (with the reason), never used.
+#[test]
+fn engines_from_another_machine_are_rebuilt_not_loaded() {
+    use smoothscale::tensorrt::{
+        sha256_file, write_manifest, CacheDecision, ComputeCapability, EngineCache, EngineKey,
+        EnginePrecision, Manifest, MANIFEST_FORMAT,
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let cache = EngineCache::new(dir.path());
+    let here = EngineKey {
+        model_sha256: "ab".repeat(32),
+        graph_version: "rife-4.25/1".into(),
+        tensorrt_version: "10.16.0".into(),
+        gpu_name: "NVIDIA Thor".into(),
+        compute_capability: ComputeCapability {
+            major: 11,
+            minor: 0,
+        },
+        inputs: Vec::new(),
+        precision: EnginePrecision::Fp16,
+        options: Default::default(),
+    };
+    let plan = cache.plan_path("rife");
+    std::fs::write(&plan, vec![7u8; 4096]).unwrap();
+    let built_on = |key: EngineKey| {
+        let manifest = Manifest {
+            format: MANIFEST_FORMAT,
+            key,
+            plan_bytes: 4096,
+            plan_sha256: sha256_file(&plan).unwrap(),
+            build_seconds: 1.0,
+        };
+        write_manifest(&cache.manifest_path("rife"), &manifest).unwrap();
+        cache.decide("rife", &here)
+    };
+    assert!(matches!(built_on(here.clone()), CacheDecision::Hit { .. }));
+    let others = [
+        EngineKey {
+            gpu_name: "NVIDIA H100 80GB HBM3".into(),
+            compute_capability: ComputeCapability { major: 9, minor: 0 },
+            ..here.clone()
+        },
+        EngineKey {
+            tensorrt_version: "10.13.3".into(),
+            ..here.clone()
+        },
+        EngineKey {
+            precision: EnginePrecision::Fp32,
+            ..here.clone()
+        },
+    ];
+    for other in others {
+        match built_on(other.clone()) {
+            CacheDecision::Rebuild { reason } => assert!(!reason.is_empty()),
+            d => panic!("{other:?}: {d:?}"),
+        }
+    }
+    // The right manifest beside a different plan (swapped or corrupted file).
+    built_on(here.clone());
+    std::fs::write(&plan, vec![8u8; 4096]).unwrap();
+    assert!(matches!(
+        cache.decide("rife", &here),
+        CacheDecision::Rebuild { .. }
+    ));
+}

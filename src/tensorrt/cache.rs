@@ -237,8 +237,15 @@ fn decide_with(
             plan.display(),
             manifest.plan_bytes
         )),
-        Some(_) => CacheDecision::Hit {
-            plan: plan.to_path_buf(),
+        Some(_) => match sha256_file(plan) {
+            Ok(sum) if sum == manifest.plan_sha256 => CacheDecision::Hit {
+                plan: plan.to_path_buf(),
+            },
+            Ok(_) => rebuild(format!(
+                "{} is not the plan its manifest describes (sha256 differs)",
+                plan.display()
+            )),
+            Err(e) => rebuild(format!("cannot read {}: {e}", plan.display())),
         },
     }
 }

@@ -32,7 +32,8 @@ fn manifest(key: EngineKey, plan_bytes: u64) -> Manifest {
         format: MANIFEST_FORMAT,
         key,
         plan_bytes,
-        plan_sha256: "cd".repeat(32),
+        // The plans of these tests are `plan_bytes` bytes of 7.
+        plan_sha256: sha256_reader(&vec![7u8; plan_bytes as usize][..]).unwrap(),
         build_seconds: 95.5,
     }
 }
