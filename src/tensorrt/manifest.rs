@@ -69,6 +69,17 @@ pub fn read_manifest(path: &Path) -> Result<Manifest, ManifestError> {
     file.take(MAX_MANIFEST_BYTES + 1)
         .read_to_end(&mut bytes)
         .map_err(io_err)?;
+    parse(&bytes, p)
+}
+
+/// Checks a manifest held in memory, as [`read_manifest`] does a file's bytes; errors name the
+/// path `(in memory)`.
+pub fn manifest_from_bytes(bytes: &[u8]) -> Result<Manifest, ManifestError> {
+    parse(bytes, "(in memory)".to_owned())
+}
+
+/// The size limit, the JSON and the field checks; `p` names the source in errors.
+fn parse(bytes: &[u8], p: String) -> Result<Manifest, ManifestError> {
     if bytes.len() as u64 > MAX_MANIFEST_BYTES {
         return Err(ManifestError::TooLarge { path: p });
     }
@@ -76,7 +87,7 @@ pub fn read_manifest(path: &Path) -> Result<Manifest, ManifestError> {
         path: p.clone(),
         reason,
     };
-    let manifest: Manifest = serde_json::from_slice(&bytes).map_err(|e| invalid(e.to_string()))?;
+    let manifest: Manifest = serde_json::from_slice(bytes).map_err(|e| invalid(e.to_string()))?;
     validate(&manifest).map_err(invalid)?;
     Ok(manifest)
 }

@@ -11,5 +11,6 @@ pub use cache::{
     InputProfile,
 };
 pub use manifest::{
-    read_manifest, write_manifest, Manifest, ManifestError, MANIFEST_FORMAT, MAX_MANIFEST_BYTES,
+    manifest_from_bytes, read_manifest, write_manifest, Manifest, ManifestError, MANIFEST_FORMAT,
+    MAX_MANIFEST_BYTES,
 };

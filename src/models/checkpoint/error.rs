@@ -239,6 +239,17 @@ pub enum TorchError {
         /// Storage element count.
         numel: u64,
     },
+    /// A view with more elements than its storage holds (strides of 0 or overlapping rows): a
+    /// few bytes of file could otherwise declare gigabytes of tensor.
+    #[error("tensor {name:?} has {count} elements, more than the {numel} of its storage")]
+    OverlappingView {
+        /// Tensor key.
+        name: String,
+        /// Elements of the view.
+        count: u64,
+        /// Storage element count.
+        numel: u64,
+    },
     /// Shape and stride lists are malformed.
     #[error("tensor {0:?} has malformed shape or strides")]
     BadLayout(String),

@@ -125,6 +125,32 @@ pub fn read_state_dict(
     }
 }
 
+/// Reads the tensors of a `torch.save` zip archive held in memory: what [`read_state_dict`] does
+/// for a file that starts with a zip signature, without the path in the error.
+pub fn read_torch_bytes(bytes: &[u8], limits: &Limits) -> Result<StateDict, ErrorKind> {
+    torch::read(bytes, limits)
+}
+
+/// Reads an ncnn `.param` text and its `.bin` held in memory: what [`read_state_dict`] does for a
+/// `.param` file and the `.bin` beside it (the `.param` size limit included), without the paths
+/// in the error.
+pub fn read_ncnn_bytes(param: &[u8], bin: &[u8], limits: &Limits) -> Result<StateDict, ErrorKind> {
+    if param.len() as u64 > limits.max_param_bytes {
+        return Err(ErrorKind::TooLarge {
+            what: "ncnn .param".into(),
+            size: param.len() as u64,
+            limit: limits.max_param_bytes,
+        });
+    }
+    let text = std::str::from_utf8(param).map_err(|_| NcnnError::Param {
+        line: 0,
+        message: "not UTF-8 text".into(),
+    })?;
+    let layers = ncnn::parse_param(text)?;
+    let weights = ncnn::read_bin(&layers, bin, limits)?;
+    Ok(ncnn_map::to_state_dict(weights)?)
+}
+
 fn read_ncnn(path: &Path, file: File, limits: &Limits) -> Result<StateDict, CheckpointError> {
     let err = |k: ErrorKind| CheckpointError::new(path, k);
     let len = file.metadata().map_err(|e| err(e.into()))?.len();

@@ -6,9 +6,10 @@ use std::collections::HashMap;
 
 use super::error::PickleError;
 use super::rebuild::{opcode_name, persistent, reduce};
-use super::value::{dict_insert, empty_dict, empty_seq, seq, Global, Value};
+use super::value::{dict_insert, empty_dict, empty_seq, seq, seq_extend, Global, Value};
 
-/// Most nodes that memo writes and reads may copy in total (bounds "billion laughs" inputs).
+/// Most nodes that memo writes and reads may copy in total, each 16 bytes of text counting as one
+/// more (bounds "billion laughs" inputs, and repeated reads of one long string).
 const MAX_COPIED_NODES: u64 = 1 << 22;
 /// Most opcodes one pickle may execute (each pushes at most one value, so this bounds memory).
 const MAX_OPS: u64 = 1 << 23;
@@ -149,13 +150,12 @@ impl Vm<'_> {
     }
 
     fn append(&mut self, items: Vec<Value>, at: usize) -> Result<(), PickleError> {
-        let Some(Value::List(l)) = self.stack.pop() else {
+        let Some(Value::List(l)) = self.stack.last_mut() else {
             return Err(type_err(at, "APPEND(S) target is not a list"));
         };
-        let mut all = l.items;
-        all.extend(items);
-        let s = seq(all).ok_or(PickleError::Bounds("nesting depth"))?;
-        self.stack.push(Value::List(s));
+        if !seq_extend(l, items) {
+            return Err(PickleError::Bounds("nesting depth"));
+        }
         Ok(())
     }
 

@@ -133,6 +133,14 @@ fn materialise(
         }
         .into());
     }
+    if count > s.numel {
+        return Err(TorchError::OverlappingView {
+            name: name.to_owned(),
+            count,
+            numel: s.numel,
+        }
+        .into());
+    }
     let shape: Vec<usize> = t.shape.iter().map(|&d| d as usize).collect();
     if count == 0 {
         return Ok(Tensor {

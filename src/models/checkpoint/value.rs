@@ -97,6 +97,22 @@ pub fn seq(items: Vec<Value>) -> Option<Seq<Value>> {
     })
 }
 
+/// Appends children to a tuple or list, enforcing [`MAX_DEPTH`]; returns false, leaving `s` as it
+/// was, when the result would nest too deeply. Costs the new children only, so repeated appends
+/// stay linear-time.
+pub fn seq_extend(s: &mut Seq<Value>, items: Vec<Value>) -> bool {
+    let depth = s
+        .depth
+        .max(1 + items.iter().map(Value::depth).max().unwrap_or(0));
+    if depth > MAX_DEPTH {
+        return false;
+    }
+    s.depth = depth;
+    s.nodes += items.iter().map(Value::nodes).sum::<u64>();
+    s.items.extend(items);
+    true
+}
+
 /// An empty tuple or list.
 pub fn empty_seq() -> Seq<Value> {
     Seq {
@@ -164,9 +180,11 @@ impl Value {
         }
     }
 
-    /// Number of nodes a copy of this value creates.
+    /// What a copy of this value costs: one per node it creates, plus one per 16 bytes of text
+    /// (so memo reads of long strings are bounded by their size, not their count).
     pub fn nodes(&self) -> u64 {
         match self {
+            Value::Str(s) => 1 + s.len() as u64 / 16,
             Value::Tuple(s) | Value::List(s) => s.nodes,
             Value::Dict(d) => d.nodes,
             Value::Tensor(t) => 1 + (t.shape.len() + t.stride.len()) as u64,
