@@ -139,19 +139,7 @@ pub(crate) fn check_version(
     name: &str,
     headers: TrtVersion,
 ) -> Result<TrtVersion, TrtError> {
-    // SAFETY: TensorRT declares `extern "C" int32_t getInferLibVersion() noexcept`.
-    let get = unsafe { library.get::<unsafe extern "C" fn() -> i32>(b"getInferLibVersion\0") }
-        .map_err(|e| TrtError::SymbolMissing {
-            library: name.to_string(),
-            symbol: "getInferLibVersion".to_string(),
-            reason: e.to_string(),
-        })?;
-    // SAFETY: the function takes no arguments and only reads a constant.
-    let raw = unsafe { get() };
-    let found = TrtVersion::from_encoded(raw).ok_or_else(|| TrtError::BadVersion {
-        library: name.to_string(),
-        raw,
-    })?;
+    let found = read_version(library, name, "getInferLibVersion")?;
     if found.major != headers.major {
         return Err(TrtError::VersionMismatch {
             library: name.to_string(),
@@ -160,6 +148,49 @@ pub(crate) fn check_version(
         });
     }
     Ok(found)
+}
+
+/// Calls a version function `int32_t f()` exported by `library` (`getInferLibVersion`,
+/// `getNvOnnxParserVersion`) and decodes its number.
+fn read_version(
+    library: &libloading::Library,
+    name: &str,
+    symbol: &'static str,
+) -> Result<TrtVersion, TrtError> {
+    let c_name = format!("{symbol}\0");
+    // SAFETY: TensorRT declares both `extern "C" int32_t getInferLibVersion() noexcept` and
+    // `extern "C" int getNvOnnxParserVersion() noexcept`, the type we read them as; the function
+    // is called below while `library` is borrowed, so it stays loaded.
+    let get = unsafe { library.get::<unsafe extern "C" fn() -> i32>(c_name.as_bytes()) }.map_err(
+        |e| TrtError::SymbolMissing {
+            library: name.to_string(),
+            symbol: symbol.to_string(),
+            reason: e.to_string(),
+        },
+    )?;
+    // SAFETY: the function takes no arguments and only returns a constant.
+    let raw = unsafe { get() };
+    TrtVersion::from_encoded(raw).ok_or_else(|| TrtError::BadVersion {
+        library: name.to_string(),
+        raw,
+    })
+}
+
+/// Opens `libnvinfer.so.<major>` and returns the version it reports, without the shim and without
+/// comparing it to any headers: what is installed, whether or not this build can use it
+/// (`smoothscale doctor`).
+pub fn probe_infer_library(major: u32) -> Result<TrtVersion, TrtError> {
+    let (name, _) = crate::version::library_names(major);
+    let library = open_library(&name, major)?;
+    read_version(&library, &name, "getInferLibVersion")
+}
+
+/// Opens `libnvonnxparser.so.<major>` and returns the version `getNvOnnxParserVersion` reports
+/// (encoded like TensorRT's own), without the shim.
+pub fn probe_onnx_parser_library(major: u32) -> Result<TrtVersion, TrtError> {
+    let (_, name) = crate::version::library_names(major);
+    let library = open_library(&name, major)?;
+    read_version(&library, &name, "getNvOnnxParserVersion")
 }
 
 #[cfg(test)]
@@ -172,6 +203,21 @@ mod tests {
         let text = err.to_string();
         assert!(text.contains("libnvinfer.so.97"), "{text}");
         assert!(text.contains("TensorRT 97.x"), "{text}");
+    }
+
+    #[test]
+    fn probing_a_missing_major_names_the_library() {
+        let err = probe_infer_library(97).expect_err("no TensorRT 97 here");
+        assert!(err.to_string().contains("libnvinfer.so.97"), "{err}");
+        let err = probe_onnx_parser_library(97).expect_err("no TensorRT 97 here");
+        assert!(err.to_string().contains("libnvonnxparser.so.97"), "{err}");
+    }
+
+    #[test]
+    fn a_library_without_the_version_function_is_a_typed_error() {
+        let libc = open_library("libc.so.6", 0).expect("libc");
+        let err = read_version(&libc, "libc.so.6", "getInferLibVersion").expect_err("not TensorRT");
+        assert!(matches!(err, TrtError::SymbolMissing { .. }), "{err:?}");
     }
 
     #[test]

@@ -1,0 +1,551 @@
+//! Gathering the [`Report`]: every probe loads a library or looks at a file, and none of them can
+//! fail the whole report: what is missing becomes `ok: false` with the reason and what to install.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use super::advice::{advice, Piece, Platform};
+use crate::models::runtime;
+use crate::pipeline::{self, RIFE_FILE, UPSCALE_2X_FILES, UPSCALE_4X_FILE};
+
+/// The `schema` of the JSON report.
+pub const SCHEMA: &str = "smoothscale-doctor/1";
+
+/// Everything `smoothscale doctor` found.
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    /// [`SCHEMA`].
+    pub schema: &'static str,
+    /// This program's version.
+    pub tool_version: &'static str,
+    /// Jetson or desktop, which decides the package names.
+    pub platform: Platform,
+    /// The CUDA driver and its GPUs.
+    pub cuda: CudaReport,
+    /// The NVIDIA libraries the CUDA path opens at run time.
+    pub libraries: Libraries,
+    /// Whether this build compiled the TensorRT shim.
+    pub tensorrt_shim: ShimReport,
+    /// The TensorRT engine cache.
+    pub engine_cache: EngineCacheReport,
+    /// The ONNX Runtime library of the CPU path.
+    pub onnx_runtime: Component,
+    /// The model files.
+    pub models: ModelsReport,
+    /// FFmpeg's software encoders.
+    pub ffmpeg: FfmpegReport,
+    /// What `--backend auto` picks, and why.
+    pub backend: BackendReport,
+}
+
+/// One library or file: found (with its version) or missing (with why, and what to install).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Component {
+    /// Whether it is usable.
+    pub ok: bool,
+    /// The library name looked up (or the file).
+    pub library: String,
+    /// Its version, when it reports one.
+    pub version: Option<String>,
+    /// Where it is, when known.
+    pub path: Option<String>,
+    /// A remark about a found component (e.g. why there is no version).
+    pub note: Option<String>,
+    /// Why it is missing or unusable.
+    pub reason: Option<String>,
+    /// What to install.
+    pub install: Option<String>,
+}
+
+impl Component {
+    fn found(library: impl Into<String>, version: Option<String>) -> Self {
+        Component {
+            ok: true,
+            library: library.into(),
+            version,
+            ..Component::default()
+        }
+    }
+
+    fn missing(library: impl Into<String>, reason: String, install: String) -> Self {
+        Component {
+            ok: false,
+            library: library.into(),
+            reason: Some(reason),
+            install: Some(install),
+            ..Component::default()
+        }
+    }
+}
+
+/// The CUDA driver (`libcuda.so.1`) and the GPUs it sees.
+#[derive(Clone, Debug, Serialize)]
+pub struct CudaReport {
+    /// The library looked up.
+    pub library: &'static str,
+    /// The driver, `null` when it could not be loaded.
+    pub driver: Option<DriverReport>,
+    /// Why there is no driver.
+    pub reason: Option<String>,
+    /// What to install when there is no driver, or no GPU.
+    pub install: Option<String>,
+    /// The GPUs the driver sees.
+    pub gpus: Vec<Gpu>,
+    /// Why the GPUs could not be listed (`cuInit` failed, ...).
+    pub gpu_error: Option<String>,
+}
+
+/// A loaded driver.
+#[derive(Clone, Debug, Serialize)]
+pub struct DriverReport {
+    /// The CUDA version the driver supports (`cuDriverGetVersion`), e.g. `13.0`.
+    pub cuda_version: Option<String>,
+    /// Why the version could not be read.
+    pub version_error: Option<String>,
+}
+
+/// One GPU.
+#[derive(Clone, Debug, Serialize)]
+pub struct Gpu {
+    /// Device ordinal.
+    pub ordinal: i32,
+    /// Product name.
+    pub name: String,
+    /// Compute capability, e.g. `11.0` (Thor).
+    pub compute_capability: String,
+    /// Total memory in bytes.
+    pub memory_bytes: u64,
+}
+
+/// The NVIDIA libraries of the CUDA path.
+#[derive(Clone, Debug, Serialize)]
+pub struct Libraries {
+    /// `libnvcuvid.so.1` (NVDEC).
+    pub nvcuvid: Component,
+    /// `libnvidia-encode.so.1` (NVENC).
+    pub nvidia_encode: Component,
+    /// `libnvinfer.so.<major>` (TensorRT).
+    pub nvinfer: Component,
+    /// `libnvonnxparser.so.<major>` (TensorRT's ONNX parser).
+    pub nvonnxparser: Component,
+    /// `libnvrtc.so.<major>` (the run-time CUDA compiler).
+    pub nvrtc: Component,
+}
+
+/// The TensorRT shim compiled into this build.
+#[derive(Clone, Debug, Serialize)]
+pub struct ShimReport {
+    /// Whether TensorRT headers were found at build time and the shim compiled.
+    pub compiled: bool,
+    /// The headers' TensorRT version.
+    pub headers_version: Option<String>,
+    /// Where the headers were.
+    pub headers_dir: Option<String>,
+    /// What to install (and rebuild) without the shim.
+    pub install: Option<String>,
+}
+
+/// The engine cache folder.
+#[derive(Clone, Debug, Serialize)]
+pub struct EngineCacheReport {
+    /// The folder ([`crate::tensorrt::default_cache_dir`]); `null` without HOME.
+    pub dir: Option<String>,
+    /// Whether it exists yet (the first engine build creates it).
+    pub exists: bool,
+    /// Built plans (`*.plan`).
+    pub plans: usize,
+    /// Their total size in bytes.
+    pub plan_bytes: u64,
+}
+
+/// The models found in the models folders.
+#[derive(Clone, Debug, Serialize)]
+pub struct ModelsReport {
+    /// The folders searched, in order.
+    pub dirs: Vec<String>,
+    /// RIFE v4.25.
+    pub rife: ModelEntry,
+    /// The 2x upscaler (an x2 model, else the x4 one resized).
+    pub upscale_2x: ModelEntry,
+    /// The 4x upscaler.
+    pub upscale_4x: ModelEntry,
+}
+
+/// One model: which files would do, and the one found.
+#[derive(Clone, Debug, Serialize)]
+pub struct ModelEntry {
+    /// Whether one was found.
+    pub ok: bool,
+    /// The files looked for, in order of preference, relative to a models folder.
+    pub wanted: Vec<&'static str>,
+    /// The file found.
+    pub path: Option<String>,
+    /// What to do when none was found.
+    pub install: Option<String>,
+}
+
+/// FFmpeg as linked into this build.
+#[derive(Clone, Debug, Serialize)]
+pub struct FfmpegReport {
+    /// libavcodec's version, e.g. `61.19.101`.
+    pub libavcodec: String,
+    /// `libx264`, then `libx265`.
+    pub encoders: Vec<Component>,
+}
+
+/// What `--backend auto` picks.
+#[derive(Clone, Debug, Serialize)]
+pub struct BackendReport {
+    /// The backend `--backend auto` runs today.
+    pub auto: &'static str,
+    /// Whether a CUDA backend could run.
+    pub cuda_available: bool,
+    /// Why not.
+    pub cuda_unavailable_because: Vec<String>,
+    /// What the CPU backend still lacks to process videos (empty when ready).
+    pub cpu_missing: Vec<String>,
+}
+
+/// Probes everything on this machine.
+pub fn gather() -> Report {
+    let platform = detect_platform();
+    let cuda = probe_cuda(&platform);
+    let cuda_major = cuda
+        .driver
+        .as_ref()
+        .and_then(|d| d.cuda_version.as_ref())
+        .and_then(|v| v.split('.').next()?.parse().ok());
+    let libraries = probe_libraries(&platform, cuda_major);
+    let tensorrt_shim = probe_shim(&platform);
+    let onnx_runtime = probe_onnx_runtime(&platform);
+    let models = probe_models(&platform);
+    let ffmpeg = probe_ffmpeg(&platform);
+    let backend = decide_backend(&cuda, &onnx_runtime, &models, &ffmpeg);
+    Report {
+        schema: SCHEMA,
+        tool_version: env!("CARGO_PKG_VERSION"),
+        platform,
+        cuda,
+        libraries,
+        tensorrt_shim,
+        engine_cache: probe_engine_cache(),
+        onnx_runtime,
+        models,
+        ffmpeg,
+        backend,
+    }
+}
+
+/// Reads `/etc/nv_tegra_release` and the dpkg status file.
+pub fn detect_platform() -> Platform {
+    let release = std::fs::read_to_string("/etc/nv_tegra_release").ok();
+    let status = if release.is_none() {
+        std::fs::read_to_string("/var/lib/dpkg/status").ok()
+    } else {
+        None
+    };
+    Platform::detect_from(release.as_deref(), status.as_deref())
+}
+
+fn probe_cuda(platform: &Platform) -> CudaReport {
+    use smoothscale_cuda_sys::{Driver, DRIVER_LIBRARY};
+    let mut report = CudaReport {
+        library: DRIVER_LIBRARY,
+        driver: None,
+        reason: None,
+        install: None,
+        gpus: Vec::new(),
+        gpu_error: None,
+    };
+    let driver = match Driver::load() {
+        Ok(driver) => driver,
+        Err(e) => {
+            report.reason = Some(e.to_string());
+            report.install = Some(advice(Piece::CudaDriver, platform, None));
+            return report;
+        }
+    };
+    let version = driver.version();
+    report.driver = Some(DriverReport {
+        cuda_version: version.as_ref().ok().map(ToString::to_string),
+        version_error: version.as_ref().err().map(ToString::to_string),
+    });
+    match driver.devices() {
+        Ok(devices) if devices.is_empty() => {
+            report.gpu_error = Some("the driver sees no GPU".into());
+            report.install = Some(advice(Piece::NoGpu, platform, None));
+        }
+        Ok(devices) => {
+            report.gpus = devices
+                .into_iter()
+                .map(|d| Gpu {
+                    ordinal: d.ordinal,
+                    name: d.name,
+                    compute_capability: format!("{}.{}", d.compute_major, d.compute_minor),
+                    memory_bytes: d.total_memory,
+                })
+                .collect();
+        }
+        Err(e) => {
+            report.gpu_error = Some(e.to_string());
+            report.install = Some(advice(Piece::NoGpu, platform, None));
+        }
+    }
+    report
+}
+
+/// The TensorRT majors to look for: the shim's, else every major the shim supports.
+fn tensorrt_majors() -> Vec<u32> {
+    match smoothscale_tensorrt_sys::TensorRt::header_version() {
+        Some(v) => vec![v.major],
+        None => vec![10, 11],
+    }
+}
+
+/// The first major whose library `probe` opens, else the error of the first one tried.
+fn probe_tensorrt_library(
+    piece: Piece,
+    platform: &Platform,
+    probe: fn(
+        u32,
+    )
+        -> Result<smoothscale_tensorrt_sys::TrtVersion, smoothscale_tensorrt_sys::TrtError>,
+    name: fn(u32) -> String,
+) -> Component {
+    let majors = tensorrt_majors();
+    let mut first_error = None;
+    for &major in &majors {
+        match probe(major) {
+            Ok(version) => return Component::found(name(major), Some(version.to_string())),
+            Err(e) => {
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    let names: Vec<String> = majors.iter().map(|&m| name(m)).collect();
+    Component::missing(
+        names.join(" or "),
+        first_error.map_or_else(String::new, |e| e.to_string()),
+        advice(piece, platform, None),
+    )
+}
+
+fn probe_libraries(platform: &Platform, cuda_major: Option<u32>) -> Libraries {
+    use smoothscale_nvcodec_sys::{Cuvid, NvEnc, CUVID_LIBRARY, NVENC_LIBRARY};
+    use smoothscale_tensorrt_sys::{library_names, probe_infer_library, probe_onnx_parser_library};
+
+    let nvcuvid = match Cuvid::load() {
+        Ok(_) => Component {
+            note: Some(
+                "loaded; it reports capabilities, not a version, and only with a CUDA context"
+                    .into(),
+            ),
+            ..Component::found(CUVID_LIBRARY, None)
+        },
+        Err(e) => Component::missing(
+            CUVID_LIBRARY,
+            e.to_string(),
+            advice(Piece::Nvcuvid, platform, cuda_major),
+        ),
+    };
+    let nvidia_encode = match NvEnc::load() {
+        Ok(nvenc) => {
+            let v = nvenc.max_supported_version;
+            Component {
+                note: Some("the newest NVENC API the driver supports".into()),
+                ..Component::found(NVENC_LIBRARY, Some(format!("{}.{}", v >> 4, v & 0xf)))
+            }
+        }
+        Err(e) => Component::missing(
+            NVENC_LIBRARY,
+            e.to_string(),
+            advice(Piece::NvidiaEncode, platform, cuda_major),
+        ),
+    };
+    let nvinfer = probe_tensorrt_library(Piece::Nvinfer, platform, probe_infer_library, |m| {
+        library_names(m).0
+    });
+    let nvonnxparser = probe_tensorrt_library(
+        Piece::Nvonnxparser,
+        platform,
+        probe_onnx_parser_library,
+        |m| library_names(m).1,
+    );
+    let nvrtc = match smoothscale_cuda_sys::Nvrtc::load() {
+        Ok(nvrtc) => match nvrtc.version() {
+            Ok((major, minor)) => {
+                Component::found(nvrtc.library_name(), Some(format!("{major}.{minor}")))
+            }
+            Err(e) => Component::missing(
+                nvrtc.library_name(),
+                e.to_string(),
+                advice(Piece::Nvrtc, platform, cuda_major),
+            ),
+        },
+        Err(e) => Component::missing(
+            smoothscale_cuda_sys::NVRTC_LIBRARIES.join(" or "),
+            e.to_string(),
+            advice(Piece::Nvrtc, platform, cuda_major),
+        ),
+    };
+    Libraries {
+        nvcuvid,
+        nvidia_encode,
+        nvinfer,
+        nvonnxparser,
+        nvrtc,
+    }
+}
+
+fn probe_shim(platform: &Platform) -> ShimReport {
+    let compiled = smoothscale_tensorrt_sys::SHIM_COMPILED;
+    ShimReport {
+        compiled,
+        headers_version: smoothscale_tensorrt_sys::TensorRt::header_version()
+            .map(|v| v.to_string()),
+        headers_dir: (compiled && !smoothscale_tensorrt_sys::HEADERS_DIR.is_empty())
+            .then(|| smoothscale_tensorrt_sys::HEADERS_DIR.to_string()),
+        install: (!compiled).then(|| advice(Piece::TensorRtHeaders, platform, None)),
+    }
+}
+
+fn probe_engine_cache() -> EngineCacheReport {
+    let dir = crate::tensorrt::default_cache_dir();
+    let (exists, plans, plan_bytes) = dir.as_deref().map_or((false, 0, 0), count_plans);
+    EngineCacheReport {
+        dir: dir.map(|d| d.display().to_string()),
+        exists,
+        plans,
+        plan_bytes,
+    }
+}
+
+/// Whether `dir` is a folder, and its `*.plan` files' count and total size.
+fn count_plans(dir: &Path) -> (bool, usize, u64) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return (dir.is_dir(), 0, 0);
+    };
+    let sizes: Vec<u64> = entries
+        .filter_map(Result::ok)
+        .filter(|e| e.path().extension().is_some_and(|x| x == "plan"))
+        .filter_map(|e| e.metadata().ok().filter(|m| m.is_file()).map(|m| m.len()))
+        .collect();
+    (true, sizes.len(), sizes.iter().sum())
+}
+
+fn probe_onnx_runtime(platform: &Platform) -> Component {
+    let install = || advice(Piece::OnnxRuntime, platform, None);
+    let location = match runtime::library_location() {
+        Ok(location) => location,
+        Err(e) => {
+            return Component::missing(runtime::ORT_LIB_NAME, e.to_string(), install());
+        }
+    };
+    let path = Some(location.path.display().to_string());
+    let note = Some(format!("location from {}", location.source));
+    // Loading it is the only way to know it is usable (the CPU path does the same before work).
+    match runtime::init() {
+        Ok(()) => Component {
+            path,
+            note,
+            ..Component::found(runtime::ORT_LIB_NAME, Some(runtime::ORT_VERSION.into()))
+        },
+        Err(e) => Component {
+            path,
+            note,
+            ..Component::missing(runtime::ORT_LIB_NAME, e.to_string(), install())
+        },
+    }
+}
+
+fn probe_models(platform: &Platform) -> ModelsReport {
+    let entry = |names: &[&'static str], what: &'static str| {
+        let found = pipeline::find_model(None, names, what).ok();
+        ModelEntry {
+            ok: found.is_some(),
+            wanted: names.to_vec(),
+            install: found
+                .is_none()
+                .then(|| advice(Piece::Model, platform, None)),
+            path: found.map(|p: PathBuf| p.display().to_string()),
+        }
+    };
+    ModelsReport {
+        dirs: pipeline::model_dirs()
+            .iter()
+            .map(|d| d.display().to_string())
+            .collect(),
+        rife: entry(&[RIFE_FILE], "RIFE"),
+        upscale_2x: entry(&UPSCALE_2X_FILES, "2x upscaler"),
+        upscale_4x: entry(&[UPSCALE_4X_FILE], "4x upscaler"),
+    }
+}
+
+fn probe_ffmpeg(platform: &Platform) -> FfmpegReport {
+    let v = ffmpeg_next::codec::version();
+    let encoders = ["libx264", "libx265"]
+        .into_iter()
+        .map(|name| match ffmpeg_next::encoder::find_by_name(name) {
+            Some(codec) => Component {
+                note: Some(codec.description().to_string()),
+                ..Component::found(name, None)
+            },
+            None => Component::missing(
+                name,
+                format!("FFmpeg has no {name} encoder"),
+                advice(Piece::Encoder(name), platform, None),
+            ),
+        })
+        .collect();
+    FfmpegReport {
+        libavcodec: format!("{}.{}.{}", v >> 16, (v >> 8) & 0xff, v & 0xff),
+        encoders,
+    }
+}
+
+/// `--backend auto` today: always the CPU, since this build has no CUDA backend; the reasons list
+/// that and whatever else is missing for one.
+pub fn decide_backend(
+    cuda: &CudaReport,
+    onnx_runtime: &Component,
+    models: &ModelsReport,
+    ffmpeg: &FfmpegReport,
+) -> BackendReport {
+    let mut because = vec!["this build has no CUDA backend yet".to_string()];
+    if cuda.driver.is_none() {
+        because.push(format!("the CUDA driver ({}) is missing", cuda.library));
+    } else if cuda.gpus.is_empty() {
+        because.push("the CUDA driver sees no GPU".into());
+    }
+    let mut cpu_missing = Vec::new();
+    if !onnx_runtime.ok {
+        cpu_missing.push("ONNX Runtime (for any model)".to_string());
+    }
+    for (entry, what) in [
+        (
+            &models.rife,
+            "the RIFE model (for --interpolate / --target-fps)",
+        ),
+        (&models.upscale_2x, "a 2x upscaler model (for --upscale 2x)"),
+        (
+            &models.upscale_4x,
+            "the 4x upscaler model (for --upscale 4x)",
+        ),
+    ] {
+        if !entry.ok {
+            cpu_missing.push(what.to_string());
+        }
+    }
+    for encoder in &ffmpeg.encoders {
+        if !encoder.ok {
+            cpu_missing.push(format!("FFmpeg's {} encoder", encoder.library));
+        }
+    }
+    BackendReport {
+        auto: "cpu",
+        cuda_available: false,
+        cuda_unavailable_because: because,
+        cpu_missing,
+    }
+}
