@@ -549,3 +549,181 @@ pub fn decide_backend(
         cpu_missing,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn missing(library: &str, piece: Piece, platform: &Platform) -> Component {
+        Component::missing(library, "not found".into(), advice(piece, platform, None))
+    }
+
+    /// A Jetson without any NVIDIA library and with everything the CPU path needs.
+    fn bare_jetson() -> Report {
+        let platform = Platform::Jetson {
+            release: Some("38.4".into()),
+            found_in: "/etc/nv_tegra_release",
+        };
+        let cuda = CudaReport {
+            library: "libcuda.so.1",
+            driver: None,
+            reason: Some("libcuda.so.1 could not be loaded".into()),
+            install: Some(advice(Piece::CudaDriver, &platform, None)),
+            gpus: Vec::new(),
+            gpu_error: None,
+        };
+        let model = |wanted: &'static str| ModelEntry {
+            ok: true,
+            wanted: vec![wanted],
+            path: Some(format!("/models/{wanted}")),
+            install: None,
+        };
+        let models = ModelsReport {
+            dirs: vec!["/models".into()],
+            rife: model(RIFE_FILE),
+            upscale_2x: model(UPSCALE_4X_FILE),
+            upscale_4x: model(UPSCALE_4X_FILE),
+        };
+        let onnx_runtime = Component::found("libonnxruntime.so.1.31.1", Some("1.31.1".into()));
+        let ffmpeg = FfmpegReport {
+            libavcodec: "61.19.101".into(),
+            encoders: vec![
+                Component::found("libx264", None),
+                Component::found("libx265", None),
+            ],
+        };
+        let backend = decide_backend(&cuda, &onnx_runtime, &models, &ffmpeg);
+        Report {
+            schema: SCHEMA,
+            tool_version: "0.1.0",
+            libraries: Libraries {
+                nvcuvid: missing("libnvcuvid.so.1", Piece::Nvcuvid, &platform),
+                nvidia_encode: missing("libnvidia-encode.so.1", Piece::NvidiaEncode, &platform),
+                nvinfer: missing("libnvinfer.so.10", Piece::Nvinfer, &platform),
+                nvonnxparser: missing("libnvonnxparser.so.10", Piece::Nvonnxparser, &platform),
+                nvrtc: missing("libnvrtc.so.13", Piece::Nvrtc, &platform),
+            },
+            tensorrt_shim: ShimReport {
+                compiled: false,
+                headers_version: None,
+                headers_dir: None,
+                install: Some(advice(Piece::TensorRtHeaders, &platform, None)),
+            },
+            engine_cache: EngineCacheReport {
+                dir: Some("/cache/smoothscale/engines".into()),
+                exists: false,
+                plans: 0,
+                plan_bytes: 0,
+            },
+            platform,
+            cuda,
+            onnx_runtime,
+            models,
+            ffmpeg,
+            backend,
+        }
+    }
+
+    #[test]
+    fn json_shape() {
+        let json = serde_json::to_value(bare_jetson()).unwrap();
+        let keys: Vec<&str> = json
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        for key in [
+            "schema",
+            "tool_version",
+            "platform",
+            "cuda",
+            "libraries",
+            "tensorrt_shim",
+            "engine_cache",
+            "onnx_runtime",
+            "models",
+            "ffmpeg",
+            "backend",
+        ] {
+            assert!(keys.contains(&key), "{key} missing from {keys:?}");
+        }
+        assert_eq!(json["schema"], "smoothscale-doctor/1");
+        assert_eq!(json["platform"]["kind"], "jetson");
+        assert_eq!(json["platform"]["release"], "38.4");
+        assert!(json["cuda"]["driver"].is_null());
+        assert!(json["cuda"]["reason"].is_string());
+        assert!(json["cuda"]["install"]
+            .as_str()
+            .unwrap()
+            .contains("nvidia-l4t-cuda"));
+        assert_eq!(json["libraries"]["nvinfer"]["ok"], false);
+        assert!(json["libraries"]["nvinfer"]["install"]
+            .as_str()
+            .unwrap()
+            .contains("libnvinfer10"));
+        assert!(json["libraries"]["nvidia_encode"]["install"]
+            .as_str()
+            .unwrap()
+            .contains("nvidia-l4t-multimedia"));
+        assert_eq!(json["models"]["rife"]["wanted"][0], RIFE_FILE);
+        assert_eq!(json["backend"]["auto"], "cpu");
+        assert_eq!(json["backend"]["cpu_missing"].as_array().unwrap().len(), 0);
+    }
+
+    #[test]
+    fn the_backend_is_cpu_and_says_why_not_cuda() {
+        let report = bare_jetson();
+        assert_eq!(
+            report.backend.cuda_unavailable_because,
+            [
+                "this build has no CUDA backend yet",
+                "the CUDA driver (libcuda.so.1) is missing"
+            ]
+        );
+        // A driver that sees no GPU is its own reason.
+        let mut cuda = report.cuda.clone();
+        cuda.driver = Some(DriverReport {
+            cuda_version: Some("13.0".into()),
+            version_error: None,
+        });
+        let backend = decide_backend(&cuda, &report.onnx_runtime, &report.models, &report.ffmpeg);
+        assert_eq!(
+            backend.cuda_unavailable_because[1],
+            "the CUDA driver sees no GPU"
+        );
+        assert!(!backend.cuda_available);
+    }
+
+    #[test]
+    fn plain_lines_say_ok_or_missing_with_what_to_install() {
+        let text = super::super::render_plain(&bare_jetson());
+        let line = |label: &str| {
+            text.lines()
+                .find(|l| l.starts_with(label))
+                .unwrap_or_else(|| panic!("no {label} line in\n{text}"))
+                .to_string()
+        };
+        assert!(line("platform").contains("Jetson Linux R38.4"));
+        assert!(line("CUDA driver").contains("missing  libcuda.so.1"));
+        assert!(line("CUDA driver").contains("Install: sudo apt install nvidia-l4t-cuda"));
+        assert!(line("NVDEC").contains("nvidia-l4t-multimedia"));
+        assert!(line("ONNX parser").contains("libnvonnxparsers10"));
+        assert!(line("NVRTC").contains("cuda-nvrtc-13-0"));
+        assert!(line("TensorRT shim").contains("libnvinfer-dev libnvonnxparsers-dev"));
+        assert!(line("ONNX Runtime").starts_with("ONNX Runtime   ok       libonnxruntime"));
+        assert!(line("model 4x").contains("ok       /models/realesrgan"));
+        assert!(line("engine cache").contains("not created yet"));
+        assert!(line("backend").contains("no cuda: this build has no CUDA backend yet"));
+        assert!(!line("backend").contains("lacks"));
+    }
+
+    #[test]
+    fn counting_plans_in_a_cache_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(count_plans(&dir.path().join("absent")), (false, 0, 0));
+        std::fs::write(dir.path().join("rife-1920x1088-fp16.plan"), [0u8; 10]).unwrap();
+        std::fs::write(dir.path().join("rife-1920x1088-fp16.json"), b"{}").unwrap();
+        assert_eq!(count_plans(dir.path()), (true, 1, 10));
+    }
+}
