@@ -202,6 +202,11 @@ fn component_line(line: &mut impl FnMut(&str, &str, &str), label: &str, c: &Comp
 fn missing_text(library: &str, reason: Option<&str>, install: Option<&str>) -> String {
     let mut text = library.to_string();
     if let Some(reason) = reason.filter(|r| !r.is_empty()) {
+        // The loader's message usually starts with the library's name already.
+        let reason = reason
+            .strip_prefix(library)
+            .and_then(|r| r.strip_prefix(": "))
+            .unwrap_or(reason);
         let _ = write!(text, ": {reason}");
     }
     if let Some(install) = install {

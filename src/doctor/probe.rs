@@ -207,6 +207,24 @@ pub struct BackendReport {
     pub cpu_missing: Vec<String>,
 }
 
+/// The most specific text of an error: the innermost cause (for a library that did not load, what
+/// the dynamic loader said), else the error itself.
+fn reason(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut innermost = error;
+    while let Some(source) = innermost.source() {
+        innermost = source;
+    }
+    innermost.to_string()
+}
+
+/// [`reason`] for TensorRT's errors, which keep the loader's text as a string.
+fn trt_reason(error: &smoothscale_tensorrt_sys::TrtError) -> String {
+    match error {
+        smoothscale_tensorrt_sys::TrtError::LibraryMissing { reason, .. } => reason.clone(),
+        other => other.to_string(),
+    }
+}
+
 /// Probes everything on this machine.
 pub fn gather() -> Report {
     let platform = detect_platform();
@@ -261,7 +279,7 @@ fn probe_cuda(platform: &Platform) -> CudaReport {
     let driver = match Driver::load() {
         Ok(driver) => driver,
         Err(e) => {
-            report.reason = Some(e.to_string());
+            report.reason = Some(reason(&e));
             report.install = Some(advice(Piece::CudaDriver, platform, None));
             return report;
         }
@@ -326,7 +344,7 @@ fn probe_tensorrt_library(
     let names: Vec<String> = majors.iter().map(|&m| name(m)).collect();
     Component::missing(
         names.join(" or "),
-        first_error.map_or_else(String::new, |e| e.to_string()),
+        first_error.as_ref().map_or_else(String::new, trt_reason),
         advice(piece, platform, None),
     )
 }
@@ -345,7 +363,7 @@ fn probe_libraries(platform: &Platform, cuda_major: Option<u32>) -> Libraries {
         },
         Err(e) => Component::missing(
             CUVID_LIBRARY,
-            e.to_string(),
+            reason(&e),
             advice(Piece::Nvcuvid, platform, cuda_major),
         ),
     };
@@ -359,7 +377,7 @@ fn probe_libraries(platform: &Platform, cuda_major: Option<u32>) -> Libraries {
         }
         Err(e) => Component::missing(
             NVENC_LIBRARY,
-            e.to_string(),
+            reason(&e),
             advice(Piece::NvidiaEncode, platform, cuda_major),
         ),
     };
@@ -385,7 +403,7 @@ fn probe_libraries(platform: &Platform, cuda_major: Option<u32>) -> Libraries {
         },
         Err(e) => Component::missing(
             smoothscale_cuda_sys::NVRTC_LIBRARIES.join(" or "),
-            e.to_string(),
+            reason(&e),
             advice(Piece::Nvrtc, platform, cuda_major),
         ),
     };
