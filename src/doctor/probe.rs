@@ -737,6 +737,76 @@ mod tests {
     }
 
     #[test]
+    fn a_complete_machine_renders_versions_and_gpus() {
+        // Never seen for real on the development machines: the rendering of found pieces.
+        let mut report = bare_jetson();
+        report.cuda.driver = Some(DriverReport {
+            cuda_version: Some("13.0".into()),
+            version_error: None,
+        });
+        report.cuda.reason = None;
+        report.cuda.install = None;
+        report.cuda.gpus = vec![Gpu {
+            ordinal: 0,
+            name: "NVIDIA Thor".into(),
+            compute_capability: "11.0".into(),
+            memory_bytes: 128 << 30,
+        }];
+        report.libraries.nvidia_encode = Component {
+            note: Some("the newest NVENC API the driver supports".into()),
+            ..Component::found("libnvidia-encode.so.1", Some("13.0".into()))
+        };
+        report.libraries.nvinfer = Component::found("libnvinfer.so.10", Some("10.13.3".into()));
+        report.tensorrt_shim = ShimReport {
+            compiled: true,
+            headers_version: Some("10.13.3".into()),
+            headers_dir: Some("/usr/include/aarch64-linux-gnu".into()),
+            install: None,
+        };
+        report.backend = decide_backend(
+            &report.cuda,
+            &report.onnx_runtime,
+            &report.models,
+            &report.ffmpeg,
+        );
+        assert_eq!(
+            report.backend.cuda_unavailable_because,
+            ["this build has no CUDA backend yet"]
+        );
+        let text = super::super::render_plain(&report);
+        let has = |line: &str| text.lines().any(|l| l == line);
+        assert!(
+            has("CUDA driver    ok       libcuda.so.1 (CUDA 13.0)"),
+            "{text}"
+        );
+        assert!(
+            has("GPU 0          ok       NVIDIA Thor, compute capability 11.0, 128.0 GiB"),
+            "{text}"
+        );
+        assert!(
+            has(
+                "NVENC          ok       libnvidia-encode.so.1 13.0 (the newest NVENC API the \
+                 driver supports)"
+            ),
+            "{text}"
+        );
+        assert!(
+            has("TensorRT       ok       libnvinfer.so.10 10.13.3"),
+            "{text}"
+        );
+        assert!(
+            has(
+                "TensorRT shim  ok       compiled against TensorRT 10.13.3 headers \
+                 (/usr/include/aarch64-linux-gnu)"
+            ),
+            "{text}"
+        );
+        let json = serde_json::to_value(&report).unwrap();
+        assert_eq!(json["cuda"]["driver"]["cuda_version"], "13.0");
+        assert_eq!(json["cuda"]["gpus"][0]["compute_capability"], "11.0");
+    }
+
+    #[test]
     fn counting_plans_in_a_cache_folder() {
         let dir = tempfile::tempdir().unwrap();
         assert_eq!(count_plans(&dir.path().join("absent")), (false, 0, 0));
