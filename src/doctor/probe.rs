@@ -330,12 +330,18 @@ fn probe_tensorrt_library(
     )
         -> Result<smoothscale_tensorrt_sys::TrtVersion, smoothscale_tensorrt_sys::TrtError>,
     name: fn(u32) -> String,
+    note: Option<&str>,
 ) -> Component {
     let majors = tensorrt_majors();
     let mut first_error = None;
     for &major in &majors {
         match probe(major) {
-            Ok(version) => return Component::found(name(major), Some(version.to_string())),
+            Ok(version) => {
+                return Component {
+                    note: note.map(str::to_string),
+                    ..Component::found(name(major), Some(version.to_string()))
+                }
+            }
             Err(e) => {
                 first_error.get_or_insert(e);
             }
@@ -381,14 +387,19 @@ fn probe_libraries(platform: &Platform, cuda_major: Option<u32>) -> Libraries {
             advice(Piece::NvidiaEncode, platform, cuda_major),
         ),
     };
-    let nvinfer = probe_tensorrt_library(Piece::Nvinfer, platform, probe_infer_library, |m| {
-        library_names(m).0
-    });
+    let nvinfer = probe_tensorrt_library(
+        Piece::Nvinfer,
+        platform,
+        probe_infer_library,
+        |m| library_names(m).0,
+        None,
+    );
     let nvonnxparser = probe_tensorrt_library(
         Piece::Nvonnxparser,
         platform,
         probe_onnx_parser_library,
         |m| library_names(m).1,
+        Some("the parser's own version, not TensorRT's"),
     );
     let nvrtc = match smoothscale_cuda_sys::Nvrtc::load() {
         Ok(nvrtc) => match nvrtc.version() {

@@ -151,12 +151,12 @@ pub(crate) fn check_version(
 }
 
 /// Calls a version function `int32_t f()` exported by `library` (`getInferLibVersion`,
-/// `getNvOnnxParserVersion`) and decodes its number.
-fn read_version(
+/// `getNvOnnxParserVersion`) and returns its raw number.
+fn read_raw_version(
     library: &libloading::Library,
     name: &str,
     symbol: &'static str,
-) -> Result<TrtVersion, TrtError> {
+) -> Result<i32, TrtError> {
     let c_name = format!("{symbol}\0");
     // SAFETY: TensorRT declares both `extern "C" int32_t getInferLibVersion() noexcept` and
     // `extern "C" int getNvOnnxParserVersion() noexcept`, the type we read them as; the function
@@ -169,7 +169,16 @@ fn read_version(
         },
     )?;
     // SAFETY: the function takes no arguments and only returns a constant.
-    let raw = unsafe { get() };
+    Ok(unsafe { get() })
+}
+
+/// Calls `getInferLibVersion` and decodes it.
+fn read_version(
+    library: &libloading::Library,
+    name: &str,
+    symbol: &'static str,
+) -> Result<TrtVersion, TrtError> {
+    let raw = read_raw_version(library, name, symbol)?;
     TrtVersion::from_encoded(raw).ok_or_else(|| TrtError::BadVersion {
         library: name.to_string(),
         raw,
@@ -185,12 +194,24 @@ pub fn probe_infer_library(major: u32) -> Result<TrtVersion, TrtError> {
     read_version(&library, &name, "getInferLibVersion")
 }
 
-/// Opens `libnvonnxparser.so.<major>` and returns the version `getNvOnnxParserVersion` reports
-/// (encoded like TensorRT's own), without the shim.
+/// Opens `libnvonnxparser.so.<major>` and returns what `getNvOnnxParserVersion` reports: the
+/// parser's own API version (`NV_ONNX_PARSER_VERSION`, `major*10000 + minor*100 + patch`), which is
+/// not TensorRT's (TensorRT 10.16 ships parser 0.1.0). The TensorRT major is the one in the name.
 pub fn probe_onnx_parser_library(major: u32) -> Result<TrtVersion, TrtError> {
     let (_, name) = crate::version::library_names(major);
     let library = open_library(&name, major)?;
-    read_version(&library, &name, "getNvOnnxParserVersion")
+    let raw = read_raw_version(&library, &name, "getNvOnnxParserVersion")?;
+    parser_version(raw).ok_or(TrtError::BadVersion { library: name, raw })
+}
+
+/// Decodes `NV_ONNX_PARSER_VERSION`; `None` for a negative number.
+fn parser_version(raw: i32) -> Option<TrtVersion> {
+    let raw = u32::try_from(raw).ok()?;
+    Some(TrtVersion {
+        major: raw / 10_000,
+        minor: (raw / 100) % 100,
+        patch: raw % 100,
+    })
 }
 
 #[cfg(test)]
@@ -211,6 +232,14 @@ mod tests {
         assert!(err.to_string().contains("libnvinfer.so.97"), "{err}");
         let err = probe_onnx_parser_library(97).expect_err("no TensorRT 97 here");
         assert!(err.to_string().contains("libnvonnxparser.so.97"), "{err}");
+    }
+
+    #[test]
+    fn parser_versions_use_their_own_encoding() {
+        // NvOnnxParser.h of TensorRT 10.16: NV_ONNX_PARSER 0.1.0, encoded as 100.
+        assert_eq!(parser_version(100).unwrap().to_string(), "0.1.0");
+        assert_eq!(parser_version(10_203).unwrap().to_string(), "1.2.3");
+        assert_eq!(parser_version(-1), None);
     }
 
     #[test]
