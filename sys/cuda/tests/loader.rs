@@ -64,3 +64,95 @@ fn nvrtc_from_the_pypi_toolkit_reports_its_version() {
     let (major, minor) = nvrtc.version().expect("nvrtcVersion");
     assert_eq!(major, 13, "{major}.{minor}");
 }
+
+/// A stand-in for `libcuda.so.1` with two devices, compiled with the system C compiler, so the
+/// success paths run on machines without the driver. `no_device` makes `cuInit` fail as the
+/// driver does without a GPU.
+const FAKE_DRIVER: &str = r#"
+#include <stddef.h>
+#include <string.h>
+int cuInit(unsigned int flags) { return NO_DEVICE ? 100 : (flags == 0 ? 0 : 1); }
+int cuDriverGetVersion(int *v) { *v = 13000; return 0; }
+int cuDeviceGetCount(int *c) { *c = 2; return 0; }
+int cuDeviceGet(int *d, int ordinal) { if (ordinal < 0 || ordinal > 1) return 101; *d = 10 + ordinal; return 0; }
+int cuDeviceGetName(char *name, int len, int d) {
+    strncpy(name, d == 10 ? "Fake Thor" : "Fake H200", (size_t)len);
+    return 0;
+}
+int cuDeviceGetAttribute(int *v, int attribute, int d) {
+    if (attribute == 75) { *v = d == 10 ? 11 : 9; return 0; }
+    if (attribute == 76) { *v = 0; return 0; }
+    return 1;
+}
+int cuDeviceTotalMem_v2(size_t *bytes, int d) { *bytes = (size_t)(d == 10 ? 128 : 141) << 30; return 0; }
+int cuGetErrorName(int e, const char **s) { *s = e == 100 ? "CUDA_ERROR_NO_DEVICE" : "OTHER"; return 0; }
+"#;
+
+/// Compiles [`FAKE_DRIVER`] into `dir`; `None` (test skipped) without a C compiler.
+fn fake_driver(dir: &Path, no_device: bool) -> Option<std::path::PathBuf> {
+    let source = dir.join("fake_cuda.c");
+    std::fs::write(&source, FAKE_DRIVER).unwrap();
+    let lib = dir.join(if no_device {
+        "libcuda-nodev.so"
+    } else {
+        "libcuda-fake.so"
+    });
+    let status = std::process::Command::new(std::env::var("CC").unwrap_or_else(|_| "cc".into()))
+        .args(["-shared", "-fPIC", "-o"])
+        .arg(&lib)
+        .arg(format!("-DNO_DEVICE={}", u8::from(no_device)))
+        .arg(&source)
+        .status();
+    match status {
+        Ok(s) if s.success() => Some(lib),
+        other => {
+            eprintln!("no C compiler ({other:?}); skipped");
+            None
+        }
+    }
+}
+
+#[test]
+fn a_driver_with_devices_is_described() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(lib) = fake_driver(dir.path(), false) else {
+        return;
+    };
+    // SAFETY: our own stand-in, with no initialisers and the signatures of cuda.h.
+    let driver = unsafe { Driver::load_from(&lib) }.expect("load the stand-in");
+    assert_eq!(driver.version().unwrap().to_string(), "13.0");
+    let devices = driver.devices().expect("devices");
+    assert_eq!(devices.len(), 2);
+    assert_eq!(devices[0].ordinal, 0);
+    assert_eq!(devices[0].name, "Fake Thor");
+    assert_eq!(
+        (devices[0].compute_major, devices[0].compute_minor),
+        (11, 0)
+    );
+    assert_eq!(devices[0].total_memory, 128 << 30);
+    assert_eq!(devices[1].name, "Fake H200");
+    assert_eq!((devices[1].compute_major, devices[1].compute_minor), (9, 0));
+}
+
+#[test]
+fn a_failing_cuinit_is_a_named_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(lib) = fake_driver(dir.path(), true) else {
+        return;
+    };
+    // SAFETY: as above.
+    let driver = unsafe { Driver::load_from(&lib) }.expect("load the stand-in");
+    let err = driver.devices().expect_err("cuInit fails");
+    match &err {
+        CudaError::Driver {
+            function,
+            code,
+            name,
+        } => {
+            assert_eq!((*function, *code), ("cuInit", 100));
+            assert_eq!(name, "CUDA_ERROR_NO_DEVICE");
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    assert_eq!(err.to_string(), "cuInit failed: CUDA_ERROR_NO_DEVICE (100)");
+}
