@@ -68,10 +68,13 @@ cuda=$(apt-cache pkgnames cuda-toolkit- | grep -E '^cuda-toolkit-[0-9]+-[0-9]+$'
 required=("$cuda" libnvinfer-dev libnvonnxparsers-dev
           libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libswresample-dev
           libavfilter-dev libavdevice-dev ffmpeg clang libclang-dev pkg-config
-          build-essential curl ca-certificates)
-# Video Codec SDK: the headers (Ubuntu's nv-codec-headers) and, on Thor, the NVDEC/NVENC
-# libraries libnvcuvid.so.1 and libnvidia-encode.so.1 from the L4T multimedia packages.
-optional=(libffmpeg-nvenc-dev nvidia-l4t-multimedia nvidia-l4t-multimedia-utils)
+          build-essential curl ca-certificates
+          # The Video Codec SDK headers (Ubuntu's nv-codec-headers, architecture all): the
+          # smoothscale binary links smoothscale-nvcodec-sys (for `doctor`), whose build needs them.
+          libffmpeg-nvenc-dev)
+# On Thor, the NVDEC/NVENC libraries libnvcuvid.so.1 and libnvidia-encode.so.1 come from the L4T
+# multimedia packages.
+optional=(nvidia-l4t-multimedia nvidia-l4t-multimedia-utils)
 
 missing=()
 for p in "${required[@]}"; do

@@ -9,6 +9,7 @@ pub mod batch;
 pub mod bench;
 pub mod colour;
 pub mod cuda;
+pub mod doctor;
 pub mod frame;
 pub mod models;
 pub mod nvcodec;

@@ -2,6 +2,7 @@
 
 mod batch;
 mod bench;
+mod doctor;
 mod export_onnx;
 mod options;
 mod progress;
@@ -45,6 +46,8 @@ enum Command {
     Bench(bench::BenchArgs),
     /// Run golden cases through the CPU runner and compare with the reference outputs.
     Verify(verify::VerifyArgs),
+    /// Check the drivers, GPUs, libraries, models and encoders; say what to install (exits 0).
+    Doctor(doctor::DoctorArgs),
 }
 
 /// Parses the arguments, runs the command and maps the outcome to an exit code.
@@ -57,6 +60,7 @@ pub fn main() -> ExitCode {
         Command::ExportOnnx(args) => export_onnx::run(args),
         Command::Verify(args) => verify::run(args),
         Command::Bench(args) => bench::run(args, cli.quiet),
+        Command::Doctor(args) => doctor::run(args),
     };
     match result {
         Ok(code) => code,

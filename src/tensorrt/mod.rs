@@ -14,3 +14,19 @@ pub use manifest::{
     manifest_from_bytes, read_manifest, write_manifest, Manifest, ManifestError, MANIFEST_FORMAT,
     MAX_MANIFEST_BYTES,
 };
+
+/// The engine cache folder: `$SMOOTHSCALE_ENGINE_CACHE`, else
+/// `$XDG_CACHE_HOME/smoothscale/engines` (`~/.cache/smoothscale/engines`); `None` when neither
+/// `XDG_CACHE_HOME` nor `HOME` is set.
+pub fn default_cache_dir() -> Option<std::path::PathBuf> {
+    let env = |k: &str| {
+        std::env::var_os(k)
+            .filter(|v| !v.is_empty())
+            .map(std::path::PathBuf::from)
+    };
+    env("SMOOTHSCALE_ENGINE_CACHE").or_else(|| {
+        env("XDG_CACHE_HOME")
+            .or_else(|| env("HOME").map(|h| h.join(".cache")))
+            .map(|c| c.join("smoothscale").join("engines"))
+    })
+}

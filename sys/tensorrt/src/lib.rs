@@ -27,7 +27,7 @@ mod version;
 
 pub use builder::{Builder, BuilderConfig, Network, Precision, ProfileShape};
 pub use error::TrtError;
-pub use library::{open_library, TensorRt};
+pub use library::{open_library, probe_infer_library, probe_onnx_parser_library, TensorRt};
 pub use logger::severity_level;
 pub use parser::{OnnxParserLibrary, ParserError};
 pub use runtime::{DataType, Engine, ExecutionContext, IoMode, Runtime, TensorInfo};

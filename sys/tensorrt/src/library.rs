@@ -139,19 +139,7 @@ pub(crate) fn check_version(
     name: &str,
     headers: TrtVersion,
 ) -> Result<TrtVersion, TrtError> {
-    // SAFETY: TensorRT declares `extern "C" int32_t getInferLibVersion() noexcept`.
-    let get = unsafe { library.get::<unsafe extern "C" fn() -> i32>(b"getInferLibVersion\0") }
-        .map_err(|e| TrtError::SymbolMissing {
-            library: name.to_string(),
-            symbol: "getInferLibVersion".to_string(),
-            reason: e.to_string(),
-        })?;
-    // SAFETY: the function takes no arguments and only reads a constant.
-    let raw = unsafe { get() };
-    let found = TrtVersion::from_encoded(raw).ok_or_else(|| TrtError::BadVersion {
-        library: name.to_string(),
-        raw,
-    })?;
+    let found = read_version(library, name, "getInferLibVersion")?;
     if found.major != headers.major {
         return Err(TrtError::VersionMismatch {
             library: name.to_string(),
@@ -160,6 +148,70 @@ pub(crate) fn check_version(
         });
     }
     Ok(found)
+}
+
+/// Calls a version function `int32_t f()` exported by `library` (`getInferLibVersion`,
+/// `getNvOnnxParserVersion`) and returns its raw number.
+fn read_raw_version(
+    library: &libloading::Library,
+    name: &str,
+    symbol: &'static str,
+) -> Result<i32, TrtError> {
+    let c_name = format!("{symbol}\0");
+    // SAFETY: TensorRT declares both `extern "C" int32_t getInferLibVersion() noexcept` and
+    // `extern "C" int getNvOnnxParserVersion() noexcept`, the type we read them as; the function
+    // is called below while `library` is borrowed, so it stays loaded.
+    let get = unsafe { library.get::<unsafe extern "C" fn() -> i32>(c_name.as_bytes()) }.map_err(
+        |e| TrtError::SymbolMissing {
+            library: name.to_string(),
+            symbol: symbol.to_string(),
+            reason: e.to_string(),
+        },
+    )?;
+    // SAFETY: the function takes no arguments and only returns a constant.
+    Ok(unsafe { get() })
+}
+
+/// Calls `getInferLibVersion` and decodes it.
+fn read_version(
+    library: &libloading::Library,
+    name: &str,
+    symbol: &'static str,
+) -> Result<TrtVersion, TrtError> {
+    let raw = read_raw_version(library, name, symbol)?;
+    TrtVersion::from_encoded(raw).ok_or_else(|| TrtError::BadVersion {
+        library: name.to_string(),
+        raw,
+    })
+}
+
+/// Opens `libnvinfer.so.<major>` and returns the version it reports, without the shim and without
+/// comparing it to any headers: what is installed, whether or not this build can use it
+/// (`smoothscale doctor`).
+pub fn probe_infer_library(major: u32) -> Result<TrtVersion, TrtError> {
+    let (name, _) = crate::version::library_names(major);
+    let library = open_library(&name, major)?;
+    read_version(&library, &name, "getInferLibVersion")
+}
+
+/// Opens `libnvonnxparser.so.<major>` and returns what `getNvOnnxParserVersion` reports: the
+/// parser's own API version (`NV_ONNX_PARSER_VERSION`, `major*10000 + minor*100 + patch`), which is
+/// not TensorRT's (TensorRT 10.16 ships parser 0.1.0). The TensorRT major is the one in the name.
+pub fn probe_onnx_parser_library(major: u32) -> Result<TrtVersion, TrtError> {
+    let (_, name) = crate::version::library_names(major);
+    let library = open_library(&name, major)?;
+    let raw = read_raw_version(&library, &name, "getNvOnnxParserVersion")?;
+    parser_version(raw).ok_or(TrtError::BadVersion { library: name, raw })
+}
+
+/// Decodes `NV_ONNX_PARSER_VERSION`; `None` for a negative number.
+fn parser_version(raw: i32) -> Option<TrtVersion> {
+    let raw = u32::try_from(raw).ok()?;
+    Some(TrtVersion {
+        major: raw / 10_000,
+        minor: (raw / 100) % 100,
+        patch: raw % 100,
+    })
 }
 
 #[cfg(test)]
@@ -172,6 +224,29 @@ mod tests {
         let text = err.to_string();
         assert!(text.contains("libnvinfer.so.97"), "{text}");
         assert!(text.contains("TensorRT 97.x"), "{text}");
+    }
+
+    #[test]
+    fn probing_a_missing_major_names_the_library() {
+        let err = probe_infer_library(97).expect_err("no TensorRT 97 here");
+        assert!(err.to_string().contains("libnvinfer.so.97"), "{err}");
+        let err = probe_onnx_parser_library(97).expect_err("no TensorRT 97 here");
+        assert!(err.to_string().contains("libnvonnxparser.so.97"), "{err}");
+    }
+
+    #[test]
+    fn parser_versions_use_their_own_encoding() {
+        // NvOnnxParser.h of TensorRT 10.16: NV_ONNX_PARSER 0.1.0, encoded as 100.
+        assert_eq!(parser_version(100).unwrap().to_string(), "0.1.0");
+        assert_eq!(parser_version(10_203).unwrap().to_string(), "1.2.3");
+        assert_eq!(parser_version(-1), None);
+    }
+
+    #[test]
+    fn a_library_without_the_version_function_is_a_typed_error() {
+        let libc = open_library("libc.so.6", 0).expect("libc");
+        let err = read_version(&libc, "libc.so.6", "getInferLibVersion").expect_err("not TensorRT");
+        assert!(matches!(err, TrtError::SymbolMissing { .. }), "{err:?}");
     }
 
     #[test]
