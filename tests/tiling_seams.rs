@@ -1,9 +1,8 @@
 //! Seams of tiled upscaling, measured against a whole-frame run on real weights.
 //!
-//! SRVGGNetCompact (receptive field 17 pixels) is exact with the default context
-//! (`--tile-pad 32`). RRDBNet sees much further (about 100 pixels for 6 blocks): at the default
-//! context its seams are a few code values (printed here), so whole frames (`--tile 0`, the
-//! default) or a larger `--tile-pad` are the choice for it.
+//! A real 320x240 frame is cut into 64-pixel tiles. SRVGGNetCompact (receptive field 17 pixels)
+//! is exact from 32 pixels of context. RRDBNet (anime_6B) sees much further: at 32 its seams are
+//! visible (about 18 code values), at the default of 64 they are far under one code value.
 
 use std::path::Path;
 
@@ -21,7 +20,7 @@ fn max_abs(a: &RgbFrame, b: &RgbFrame) -> f32 {
 }
 
 #[test]
-fn seams_shrink_with_context_and_vanish_for_srvgg_at_the_default_pad() {
+fn seams_stay_under_one_code_value_at_the_default_pad() {
     let shared = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared");
     let input = shared.join("golden/rife_plant_320x240_t0.5/img0.npy");
     let models = [
@@ -36,19 +35,9 @@ fn seams_shrink_with_context_and_vanish_for_srvgg_at_the_default_pad() {
         eprintln!("skipping: {e}");
         return;
     }
-    // The top-left 160x120 of a real frame: big enough that tiles of 64 with 32 pixels of context
-    // do not see the whole frame.
     let t = npy::read(&input).unwrap();
-    let (src_w, src_h) = (t.shape[3], t.shape[2]);
-    let (w, h) = (160, 120);
-    let mut data = Vec::with_capacity(3 * w * h);
-    for c in 0..3 {
-        for y in 0..h {
-            let row = (c * src_h + y) * src_w;
-            data.extend_from_slice(&t.data[row..row + w]);
-        }
-    }
-    let frame = RgbFrame::from_chw(w, h, data).unwrap();
+    let (w, h) = (t.shape[3], t.shape[2]);
+    let frame = RgbFrame::from_chw(w, h, t.data[..3 * w * h].to_vec()).unwrap();
     let pad = Tiling::default().pad;
     for model in &models {
         let whole = Upscaler::new(
@@ -64,9 +53,9 @@ fn seams_shrink_with_context_and_vanish_for_srvgg_at_the_default_pad() {
         .upscale(&frame)
         .unwrap();
         let mut errors = Vec::new();
-        for p in [0, 8, pad] {
+        for p in [32, pad] {
             let tiling = Tiling {
-                tile: 24,
+                tile: 64,
                 pad: p,
                 batch: 4,
             };
@@ -77,18 +66,15 @@ fn seams_shrink_with_context_and_vanish_for_srvgg_at_the_default_pad() {
             errors.push((p, max_abs(&tiled, &whole)));
         }
         eprintln!("{}: max abs seam error by pad {errors:?}", model.display());
-        let (_, at_default) = errors[2];
-        if model.extension().is_some_and(|e| e == "param") {
-            assert!(
-                at_default < 1.0 / 255.0,
-                "{}: {at_default}",
-                model.display()
-            );
-        }
-        // More context, smaller seams; without context they are visible, so the test can tell.
+        let (_, at_default) = errors[1];
         assert!(
-            errors[0].1 > errors[1].1 && errors[1].1 > at_default,
-            "{errors:?}"
+            at_default < 1.0 / 255.0,
+            "{}: {at_default} at the default pad",
+            model.display()
         );
+        if model.extension().is_some_and(|e| e == "pth") {
+            // Less context, visible seams: the test can tell.
+            assert!(errors[0].1 > 1.0 / 255.0, "{errors:?}");
+        }
     }
 }
