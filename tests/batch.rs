@@ -428,30 +428,6 @@ impl NoShardEnv for std::process::Command {
     }
 }
 
-/// Waits until a `*.partial` file appears in `dir`.
-fn wait_for_partial(dir: &Path, child: &mut Child) {
-    let started = Instant::now();
-    loop {
-        let found = fs::read_dir(dir)
-            .into_iter()
-            .flatten()
-            .filter_map(|e| e.ok())
-            .any(|e| e.file_name().to_string_lossy().ends_with(".partial"));
-        if found {
-            return;
-        }
-        assert!(
-            child.try_wait().unwrap().is_none(),
-            "the batch ended before writing"
-        );
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "no clip was started"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
 #[test]
 fn sigint_stops_the_clip_in_progress_and_leaves_no_partial() {
     let dir = tempfile::tempdir().unwrap();

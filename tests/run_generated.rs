@@ -359,18 +359,7 @@ fn interrupt_stops_quickly_and_leaves_nothing() {
         .spawn()
         .unwrap();
     // Wait until the temporary output exists, then interrupt.
-    let started = Instant::now();
-    while std::fs::read_dir(dir.path())
-        .unwrap()
-        .filter_map(|e| e.ok())
-        .all(|e| !e.file_name().to_string_lossy().ends_with(".partial"))
-    {
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "the run never started writing"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_for_partial(dir.path(), &mut child);
     std::thread::sleep(Duration::from_millis(300));
     let pid = child.id().to_string();
     tool("kill", &["-INT", &pid]);

@@ -8,7 +8,9 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{assert_clean_failure, assert_no_partials, make_clip, smoothscale, tool};
+use common::{
+    assert_clean_failure, assert_no_partials, make_clip, smoothscale, tool, wait_for_partial,
+};
 
 /// A 2 s 320x240 clip with audio; at `--crf 0` its output is far over 64 KiB.
 fn clip(dir: &Path) -> std::path::PathBuf {
@@ -113,18 +115,7 @@ fn sigterm_stops_within_a_second_with_143_and_leaves_nothing() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let started = Instant::now();
-    while std::fs::read_dir(dir.path())
-        .unwrap()
-        .filter_map(|e| e.ok())
-        .all(|e| !e.file_name().to_string_lossy().ends_with(".partial"))
-    {
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "the run never started writing"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_for_partial(dir.path(), &mut child);
     std::thread::sleep(Duration::from_millis(300));
     tool("kill", &["-TERM", &child.id().to_string()]);
     let signalled = Instant::now();

@@ -135,22 +135,28 @@ impl Record {
             && self.models == expected.models
     }
 
-    /// Writes the record atomically: a temporary file, flushed to disk, renamed over `path`.
+    /// Writes the record atomically (see [`write_json`]).
     pub fn write(&self, path: &Path) -> Result<(), BatchError> {
-        let text = serde_json::to_string_pretty(self).map_err(|source| BatchError::Record {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        let temp = temp_path(path);
-        let mut file = File::create(&temp).map_err(BatchError::io(&temp, "create"))?;
-        file.write_all(text.as_bytes())
-            .and_then(|()| file.write_all(b"\n"))
-            .and_then(|()| file.sync_all())
-            .map_err(BatchError::io(&temp, "write"))?;
-        fs::rename(&temp, path).map_err(BatchError::io(path, "move into place"))?;
-        sync_dir(path);
-        Ok(())
+        write_json(path, self)
     }
+}
+
+/// Writes `value` as JSON atomically: a temporary file, flushed to disk, renamed over `path`,
+/// and the folder flushed.
+pub fn write_json(path: &Path, value: &impl Serialize) -> Result<(), BatchError> {
+    let text = serde_json::to_string_pretty(value).map_err(|source| BatchError::Record {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let temp = temp_path(path);
+    let mut file = File::create(&temp).map_err(BatchError::io(&temp, "create"))?;
+    file.write_all(text.as_bytes())
+        .and_then(|()| file.write_all(b"\n"))
+        .and_then(|()| file.sync_all())
+        .map_err(BatchError::io(&temp, "write"))?;
+    fs::rename(&temp, path).map_err(BatchError::io(path, "move into place"))?;
+    sync_dir(path);
+    Ok(())
 }
 
 /// The temporary name a record is written under before the rename.

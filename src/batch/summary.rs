@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::record::{sync_dir, temp_path};
+use super::record::write_json;
 use super::BatchError;
 
 /// What became of one clip.
@@ -140,15 +140,7 @@ impl Summary {
 
     /// Writes the JSON report atomically.
     pub fn write(&self, path: &Path) -> Result<(), BatchError> {
-        let text = serde_json::to_string_pretty(self).map_err(|source| BatchError::Record {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        let temp = temp_path(path);
-        std::fs::write(&temp, text + "\n").map_err(BatchError::io(&temp, "write"))?;
-        std::fs::rename(&temp, path).map_err(BatchError::io(path, "move into place"))?;
-        sync_dir(path);
-        Ok(())
+        write_json(path, self)
     }
 }
 

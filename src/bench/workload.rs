@@ -197,7 +197,6 @@ pub fn pattern_frame(width: usize, height: usize, index: u32) -> RgbFrame {
 /// The encoder input format of a clip (untagged 4:2:0 8-bit, so read back as BT.601 limited).
 pub fn clip_format(clip: &ClipSpec) -> VideoFormat {
     let (w, h) = (clip.width as usize, clip.height as usize);
-    use ffmpeg_next::{chroma, color};
     VideoFormat {
         width: clip.width,
         height: clip.height,
@@ -205,14 +204,7 @@ pub fn clip_format(clip: &ClipSpec) -> VideoFormat {
             shift: (1, 1),
             bits: 8,
         },
-        tags: ColourTags::resolve(
-            color::Space::Unspecified,
-            color::Range::Unspecified,
-            color::Primaries::Unspecified,
-            color::TransferCharacteristic::Unspecified,
-            chroma::Location::Unspecified,
-            (w, h, 8),
-        ),
+        tags: ColourTags::untagged(w, h, 8),
         rate: Rational::from_int(clip.fps.into()),
         sample_aspect: Rational::ZERO,
     }

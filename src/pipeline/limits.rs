@@ -7,8 +7,7 @@
 
 use crate::models::checkpoint::Architecture;
 
-/// Frames larger than this are refused (a little over 8K UHD, 7680x4320 = 33.2 Mpixels).
-pub const DEFAULT_MAX_PIXELS: u64 = 40_000_000;
+pub use crate::video::DEFAULT_MAX_PIXELS;
 
 /// Used when the machine's memory cannot be read.
 const FALLBACK_MEMORY: u64 = 16 << 30;

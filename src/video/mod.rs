@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 pub use convert::{FrameReader, YuvLayout};
 pub use partial::PartialFile;
 pub use sink::{container_for, EncodeSettings, Sink, VideoCodec, VideoFormat};
-pub use source::{DecodedFrame, Item, Source, VideoInfo, Window};
+pub use source::{DecodedFrame, Item, Source, VideoInfo, Window, DEFAULT_MAX_PIXELS};
 pub use tags::ColourTags;
 
 /// Errors of video input and output, each naming the file and the step that failed.

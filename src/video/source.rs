@@ -10,7 +10,6 @@ use ffmpeg_next as ff;
 use super::convert::FrameReader;
 use super::{ColourTags, VideoError};
 use crate::frame::RgbFrame;
-use crate::pipeline::DEFAULT_MAX_PIXELS;
 use crate::timeline::Rational;
 
 /// The part of the input to process, in seconds of the input's own clock.
@@ -89,6 +88,10 @@ pub struct Source {
 
 /// Consecutive damaged frames after which decoding gives up.
 const MAX_DAMAGED_IN_A_ROW: usize = 64;
+
+/// Frames larger than this are refused by default (a little over 8K UHD, 7680x4320 = 33.2
+/// Mpixels); see [`Source::open_limited`].
+pub const DEFAULT_MAX_PIXELS: u64 = 40_000_000;
 
 /// Refuses a frame size over the pixel limit.
 fn check_size(path: &Path, width: u32, height: u32, max_pixels: u64) -> Result<(), VideoError> {

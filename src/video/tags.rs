@@ -17,6 +17,18 @@ pub struct ColourTags {
 }
 
 impl ColourTags {
+    /// The tags of a stream that says nothing about its colour (the defaults for its size).
+    pub fn untagged(width: usize, height: usize, bits: u32) -> Self {
+        Self::resolve(
+            color::Space::Unspecified,
+            color::Range::Unspecified,
+            color::Primaries::Unspecified,
+            color::TransferCharacteristic::Unspecified,
+            chroma::Location::Unspecified,
+            (width, height, bits),
+        )
+    }
+
     /// Resolves the tags of a `width × height` stream with `bits` per sample.
     pub fn resolve(
         space: color::Space,
@@ -107,14 +119,7 @@ mod tests {
     use super::*;
 
     fn untagged(w: usize, h: usize) -> ColourTags {
-        ColourTags::resolve(
-            color::Space::Unspecified,
-            color::Range::Unspecified,
-            color::Primaries::Unspecified,
-            color::TransferCharacteristic::Unspecified,
-            chroma::Location::Unspecified,
-            (w, h, 8),
-        )
+        ColourTags::untagged(w, h, 8)
     }
 
     #[test]

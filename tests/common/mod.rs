@@ -178,3 +178,27 @@ pub fn assert_no_partials(dir: &Path) {
         .collect();
     assert!(left.is_empty(), "temporary files left: {left:?}");
 }
+
+/// Waits until a `*.partial` file appears in `dir`, failing if `child` ends first or after 60 s.
+pub fn wait_for_partial(dir: &Path, child: &mut std::process::Child) {
+    let started = std::time::Instant::now();
+    loop {
+        let found = std::fs::read_dir(dir)
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e.ok())
+            .any(|e| e.file_name().to_string_lossy().ends_with(".partial"));
+        if found {
+            return;
+        }
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the process ended before writing"
+        );
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(60),
+            "nothing was written within 60 s"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
