@@ -27,9 +27,9 @@ impl GraphBuilder {
         self.op("LeakyRelu", &[x], vec![attr_float("alpha", alpha)])
     }
 
-    /// Parametric ReLU; `slope` must broadcast against `x` (e.g. shape `C,1,1`).
-    pub fn prelu(&mut self, x: &str, slope: &str) -> String {
-        self.op("PRelu", &[x, slope], vec![])
+    /// Element-wise maximum of `a` and `b` with broadcasting.
+    pub fn max(&mut self, a: &str, b: &str) -> String {
+        self.op("Max", &[a, b], vec![])
     }
 
     /// Element-wise `a + b` with broadcasting.
