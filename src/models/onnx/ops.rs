@@ -58,6 +58,24 @@ impl GraphBuilder {
         self.mul(x, &c)
     }
 
+    /// `x * k` for an NCHW `x` of `channels` channels, as a `BatchNormalization` with scale `k`,
+    /// zero bias and mean, unit variance and epsilon 0, which computes exactly `x * k + 0`.
+    ///
+    /// A `Mul` by a constant that ONNX Runtime cannot fold into the preceding convolution (its
+    /// input is an `Add`) makes it leave its blocked (NCHWc) layout around every later layer;
+    /// a batch normalisation is converted to a blocked depthwise convolution instead, and the
+    /// following `Add` fused into it. TensorRT reads it as a scale layer.
+    pub fn scale_channels(&mut self, x: &str, k: f32, channels: usize) -> String {
+        let scale = self.const_f32("bn_scale", &[channels], &vec![k; channels]);
+        let zeros = self.const_f32("bn_zero", &[channels], &vec![0.0; channels]);
+        let ones = self.const_f32("bn_one", &[channels], &vec![1.0; channels]);
+        self.op(
+            "BatchNormalization",
+            &[x, &scale, &zeros, &zeros, &ones],
+            vec![attr_float("epsilon", 0.0)],
+        )
+    }
+
     /// Concatenation along `axis`.
     pub fn concat(&mut self, xs: &[&str], axis: i64) -> String {
         self.op("Concat", xs, vec![attr_int("axis", axis)])
