@@ -385,6 +385,8 @@ fn pattern(seed: f32, h: usize, w: usize) -> Tensor {
     }
 }
 
+/// The runner's split graphs (encoder + flow part, warping with the CPU runner's own operator)
+/// against the whole graph as exported for TensorRT (standard `GridSample`).
 #[test]
 fn rife_split_into_encoder_and_flow_matches_the_whole_graph() {
     let Some(dir) = ready() else { return };

@@ -102,6 +102,8 @@ pub struct GraphBuilder {
     taken: HashSet<String>,
     weights: HashMap<String, String>,
     counter: usize,
+    /// Custom operator domains the nodes use (`domain`, version), imported by [`Self::finish`].
+    domains: Vec<(String, i64)>,
 }
 
 impl GraphBuilder {
@@ -220,6 +222,19 @@ impl GraphBuilder {
         out
     }
 
+    /// Appends a single-output node of the custom operator `op` in `domain` (version 1) and
+    /// returns its output name; the domain is imported by [`Self::finish`].
+    pub fn custom_op(&mut self, domain: &str, op: &str, inputs: &[&str]) -> String {
+        if !self.domains.iter().any(|(d, _)| d == domain) {
+            self.domains.push((domain.to_owned(), 1));
+        }
+        let out = self.op(op, inputs, vec![]);
+        if let Some(node) = self.nodes.last_mut() {
+            node.domain = Some(domain.to_owned());
+        }
+        out
+    }
+
     /// The finished model (opset [`OPSET_VERSION`], IR [`IR_VERSION`]).
     pub fn finish(self) -> ModelProto {
         ModelProto {
@@ -234,10 +249,13 @@ impl GraphBuilder {
                 output: self.outputs,
                 ..Default::default()
             }),
-            opset_import: vec![OperatorSetIdProto {
-                domain: Some(String::new()),
-                version: Some(OPSET_VERSION),
-            }],
+            opset_import: std::iter::once((String::new(), OPSET_VERSION))
+                .chain(self.domains)
+                .map(|(domain, version)| OperatorSetIdProto {
+                    domain: Some(domain),
+                    version: Some(version),
+                })
+                .collect(),
             ..Default::default()
         }
     }

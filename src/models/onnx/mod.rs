@@ -14,7 +14,7 @@ pub mod reference;
 pub mod rife;
 pub mod rrdbnet;
 pub mod srvgg;
-mod warp;
+pub mod warp;
 mod weights_access;
 
 pub use error::GraphError;

@@ -43,6 +43,10 @@ pub struct RifeOptions {
     pub model_scale: f32,
     /// The part of the network to build.
     pub part: RifePart,
+    /// Warp with the CPU runner's own operator ([`super::warp::CPU_WARP_OP`], same sampling)
+    /// instead of the standard `GridSample`: for ONNX Runtime only; exported graphs and
+    /// TensorRT use `GridSample`.
+    pub cpu_warp: bool,
 }
 
 impl Default for RifeOptions {
@@ -51,6 +55,7 @@ impl Default for RifeOptions {
             shape: GraphShape::default(),
             model_scale: 1.0,
             part: RifePart::Whole,
+            cpu_warp: false,
         }
     }
 }
@@ -221,6 +226,8 @@ pub fn rife_model(sd: &StateDict, opts: RifeOptions) -> Result<ModelProto, Graph
             (grid, g.concat(&[&ones, &hw], 0))
         }
     };
+    let mut grid = grid;
+    grid.cpu_op = opts.cpu_warp;
     let t_plane = g.expand(&timestep, &plane_shape);
     let features_given = features.is_some();
     let (f0, f1) = match features {

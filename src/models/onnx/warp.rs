@@ -4,12 +4,20 @@
 use super::builder::GraphBuilder;
 use super::proto::DataType;
 
+/// The custom operator domain of the CPU runner's graphs.
+pub const CPU_WARP_DOMAIN: &str = "ai.smoothscale.cpu";
+/// The CPU runner's warp operator (`crate::models::runtime::warp`): `GridSample` with mode
+/// bilinear, padding border and `align_corners` 1, inputs `x` (N,C,H,W) and `grid` (N,Ho,Wo,2).
+pub const CPU_WARP_OP: &str = "GridSampleBorder";
+
 /// The sampling grid shared by every warp of one graph (all warps run at full resolution).
 pub(crate) struct WarpGrid {
     /// Base grid `1,H,W,2`: x from -1 to 1 over the columns, y over the rows.
     base: String,
     /// `[(W-1)/2, (H-1)/2]`, the flow normalisation, shape `2`.
     half: String,
+    /// Whether the warps use [`CPU_WARP_OP`] instead of the standard `GridSample`.
+    pub(crate) cpu_op: bool,
 }
 
 /// `torch.linspace(-1, 1, n)` in fp32, computed as torch does (from both ends).
@@ -81,7 +89,11 @@ impl WarpGrid {
         let gx = g.expand(xs, shape);
         let gy = g.expand(ys, shape);
         let base = g.concat(&[&gx, &gy], 3);
-        Self { base, half }
+        Self {
+            base,
+            half,
+            cpu_op: false,
+        }
     }
 
     /// Backward-warps `x` (NCHW) by the 2-channel flow `flow` (pixels, x then y).
@@ -91,7 +103,11 @@ impl WarpGrid {
         let nhwc = g.transpose(&flow, &[0, 2, 3, 1]);
         let norm = g.div(&nhwc, &self.half);
         let grid = g.add(&norm, &self.base);
-        let y = g.grid_sample(&x, &grid);
+        let y = if self.cpu_op {
+            g.custom_op(CPU_WARP_DOMAIN, CPU_WARP_OP, &[&x, &grid])
+        } else {
+            g.grid_sample(&x, &grid)
+        };
         g.cast(&y, DataType::Float)
     }
 }

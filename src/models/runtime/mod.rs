@@ -7,6 +7,7 @@
 mod error;
 pub mod model;
 mod session;
+pub mod warp;
 
 use std::path::PathBuf;
 use std::sync::Mutex;

@@ -46,6 +46,8 @@ impl CpuSession {
         let builder = Session::builder(&env)?;
         let mut builder = builder
             .with_intra_threads(threads)
+            .map_err(|e| RuntimeError::Ort(e.to_string()))?
+            .with_operators(super::warp::operator_domain(threads)?)
             .map_err(|e| RuntimeError::Ort(e.to_string()))?;
         let session = builder.commit_from_memory(onnx)?;
         let inputs = session

@@ -26,6 +26,7 @@ pub(super) fn split_sessions(
         let opts = RifeOptions {
             shape: GraphShape::dynamic(),
             part,
+            cpu_warp: true,
             ..RifeOptions::default()
         };
         onnx::rife(sd, opts)
