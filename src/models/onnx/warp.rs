@@ -6,9 +6,11 @@ use super::proto::DataType;
 
 /// The custom operator domain of the CPU runner's graphs.
 pub const CPU_WARP_DOMAIN: &str = "ai.smoothscale.cpu";
-/// The CPU runner's warp operator (`crate::models::runtime::warp`): `GridSample` with mode
-/// bilinear, padding border and `align_corners` 1, inputs `x` (N,C,H,W) and `grid` (N,Ho,Wo,2).
-pub const CPU_WARP_OP: &str = "GridSampleBorder";
+/// The CPU runner's warp operator (`crate::models::runtime::warp`): [`WarpGrid::warp`] as one
+/// node, inputs `x` (N,C,H,W) and `flow` (N,2,H,W, pixels, x then y), output (N,C,H,W). It
+/// computes the sampling grid with the same fp32 operations as the graph (`base + flow / half`)
+/// and samples as `GridSample` (bilinear, border, `align_corners`) does.
+pub const CPU_WARP_OP: &str = "BackwardWarp";
 
 /// The sampling grid shared by every warp of one graph (all warps run at full resolution).
 pub(crate) struct WarpGrid {
@@ -21,7 +23,7 @@ pub(crate) struct WarpGrid {
 }
 
 /// `torch.linspace(-1, 1, n)` in fp32, computed as torch does (from both ends).
-pub(crate) fn linspace_pm1(n: usize) -> Vec<f32> {
+pub fn linspace_pm1(n: usize) -> Vec<f32> {
     if n == 1 {
         return vec![-1.0];
     }
@@ -100,12 +102,12 @@ impl WarpGrid {
     pub(crate) fn warp(&self, g: &mut GraphBuilder, x: &str, flow: &str) -> String {
         let flow = g.cast(flow, DataType::Float);
         let x = g.cast(x, DataType::Float);
-        let nhwc = g.transpose(&flow, &[0, 2, 3, 1]);
-        let norm = g.div(&nhwc, &self.half);
-        let grid = g.add(&norm, &self.base);
         let y = if self.cpu_op {
-            g.custom_op(CPU_WARP_DOMAIN, CPU_WARP_OP, &[&x, &grid])
+            g.custom_op(CPU_WARP_DOMAIN, CPU_WARP_OP, &[&x, &flow])
         } else {
+            let nhwc = g.transpose(&flow, &[0, 2, 3, 1]);
+            let norm = g.div(&nhwc, &self.half);
+            let grid = g.add(&norm, &self.base);
             g.grid_sample(&x, &grid)
         };
         g.cast(&y, DataType::Float)
