@@ -2,10 +2,10 @@
 """Builds the GPU check bundle: a folder that runs the GPU tests, doctor and bench on a machine
 without Rust or FFmpeg (called by `scripts/gpu-check --bundle DIR`; see that script).
 
-DIR gets `run` (from scripts/gpu-check-run.sh), `gpu-check-report.py`, the shared data the GPU
-tests name, `bundle.json` (every file with its size and sha256, the commit, the glibc of this
-machine and the highest GLIBC_x.y the bundled ELF files need) and two xz archives: `libs.tar.xz`
-(the shared libraries the executables load, minus glibc and NVIDIA's; cached between builds in
+DIR gets `run` (from scripts/gpu-check-run.sh), `gpu-check-report.py`, `gpu-check-host.py`, the
+shared data the GPU tests name, `bundle.json` (every file with its size and sha256, the commit,
+the glibc of this machine and the highest GLIBC_x.y each bundled ELF file needs) and two xz
+archives: `libs.tar.xz` (the shared libraries the executables load, minus glibc and NVIDIA's; cached between builds in
 target/gpu-bundle-cache, since compressing them takes minutes) and `bin.tar.xz` (the smoothscale
 binary and the gpu_* test executables, stripped of debug info). The libraries alone are about
 160 MiB, so the archives are what keeps the bundle under the size limit.
@@ -59,20 +59,17 @@ def shared_libs(executables):
     return libs
 
 
-def glibc_needed(elf_files):
-    """(highest GLIBC_x.y needed, the files that need it) from each file's version needs."""
-    best, by = (0,), []
-    for path in elf_files:
-        out = subprocess.run(["readelf", "-V", "-W", path], stdout=subprocess.PIPE,
-                             check=True).stdout.decode()
-        needs = out.split(".gnu.version_r", 1)[1] if ".gnu.version_r" in out else ""
-        for v in GLIBC_NEED.findall(needs):
-            key = tuple(int(x) for x in v.split("."))
-            if key > best:
-                best, by = key, [os.path.basename(path)]
-            elif key == best and os.path.basename(path) not in by:
-                by.append(os.path.basename(path))
-    return ".".join(str(x) for x in best), sorted(by)
+def glibc_needs(path):
+    """The highest GLIBC_x.y in an ELF file's version needs, as a tuple ((0,) for none)."""
+    out = subprocess.run(["readelf", "-V", "-W", path], stdout=subprocess.PIPE,
+                         check=True).stdout.decode()
+    needs = out.split(".gnu.version_r", 1)[1] if ".gnu.version_r" in out else ""
+    return max([tuple(int(x) for x in v.split(".")) for v in GLIBC_NEED.findall(needs)],
+               default=(0,))
+
+
+def dotted(v):
+    return ".".join(str(x) for x in v)
 
 
 def stage_elf(src, dst):
@@ -99,10 +96,11 @@ def shared_data(shared, test_sources):
         for lit in literals:
             for rel in (os.path.join("media", lit), lit):
                 path = os.path.normpath(os.path.join(shared, rel))
-                if rel in seen or not path.startswith(os.path.normpath(shared) + os.sep) \
+                if path in seen or not path.startswith(os.path.normpath(shared) + os.sep) \
                         or not os.path.exists(path):
                     continue
-                seen.add(rel)
+                seen.add(path)
+                rel = os.path.relpath(path, shared)
                 files = [path] if os.path.isfile(path) else sorted(
                     os.path.join(d, n) for d, _, ns in os.walk(path) for n in ns)
                 size = sum(os.path.getsize(p) for p in files)
@@ -133,7 +131,9 @@ def build(args):
             stage_elf(os.path.realpath(src), os.path.join(staging, rel))
             lib_members.append(rel)
         elf_members = [rel for rel, _ in bins] + lib_members
-        needed, needed_by = glibc_needed([os.path.join(staging, m) for m in elf_members])
+        needs = {m: glibc_needs(os.path.join(staging, m)) for m in elf_members}
+        needed = dotted(max(needs.values()))
+        needed_by = sorted(m for m in elf_members if dotted(needs[m]) == needed)
 
         key = hashlib.sha256("".join(m + sha256(os.path.join(staging, m)) for m in lib_members)
                              .encode()).hexdigest()[:16]
@@ -146,7 +146,8 @@ def build(args):
         shutil.copyfile(cache, os.path.join(out, "libs.tar.xz"))
         write_archive(staging, [rel for rel, _ in bins], os.path.join(out, "bin.tar.xz"))
         archived = [{"path": m, "size": os.path.getsize(os.path.join(staging, m)),
-                     "sha256": sha256(os.path.join(staging, m))} for m in elf_members]
+                     "sha256": sha256(os.path.join(staging, m)), "glibc": dotted(needs[m])}
+                    for m in elf_members]
     finally:
         shutil.rmtree(staging)
 
@@ -155,9 +156,10 @@ def build(args):
         dst = os.path.join(out, "shared", rel)
         os.makedirs(os.path.dirname(dst), exist_ok=True)
         shutil.copyfile(src, dst)
-    shutil.copyfile(args.report_script, os.path.join(out, "gpu-check-report.py"))
+    for script in (args.report_script, args.host_script):
+        shutil.copyfile(script, os.path.join(out, os.path.basename(script)))
     with open(args.run_template) as f:
-        run = f.read().replace("@GLIBC_NEEDED@", needed).replace("@COMMIT@", args.commit)
+        run = f.read().replace("@COMMIT@", args.commit)
     with open(os.path.join(out, "run"), "w") as f:
         f.write(run)
     os.chmod(os.path.join(out, "run"), 0o755)
@@ -203,6 +205,7 @@ def main():
     ap.add_argument("--commit", required=True)
     ap.add_argument("--cache", required=True)
     ap.add_argument("--report-script", required=True)
+    ap.add_argument("--host-script", required=True)
     ap.add_argument("--run-template", required=True)
     build(ap.parse_args())
 

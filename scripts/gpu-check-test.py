@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""Unit tests of scripts/gpu-check-report.py (run by scripts/test): the outcome parser on
-libtest output, and a whole run against stand-in executables, one of whose tests fails."""
+"""Unit tests of scripts/gpu-check-report.py and gpu-check-bundle.py (run by scripts/test): the
+outcome parser on libtest output, a whole run against stand-in executables, one of whose tests
+fails, and the choice of the shared data a bundle carries."""
 
 import contextlib
 import importlib.util
@@ -8,6 +9,7 @@ import io
 import json
 import os
 import stat
+import subprocess
 import sys
 import tempfile
 import textwrap
@@ -18,6 +20,10 @@ _spec = importlib.util.spec_from_file_location("gpu_check_report",
                                                os.path.join(HERE, "gpu-check-report.py"))
 report = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(report)
+_spec = importlib.util.spec_from_file_location("gpu_check_bundle",
+                                               os.path.join(HERE, "gpu-check-bundle.py"))
+bundle = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(bundle)
 
 PASSED = """
 running 1 test
@@ -175,6 +181,54 @@ class WholeRun(unittest.TestCase):
         self.assertEqual(code, 1)
         with open(os.path.join(out, "report.json")) as f:
             self.assertEqual(json.load(f)["tests"][0]["name"], "(list)")
+
+
+class BundledData(unittest.TestCase):
+    def test_the_shared_files_the_gpu_tests_name_and_only_small_ones(self):
+        with tempfile.TemporaryDirectory() as d:
+            shared = os.path.join(d, "shared")
+            for rel, size in (("media/a.mp4", 10), ("media/big.mp4", bundle.DATA_FILE_LIMIT + 1),
+                              ("media/unused.mp4", 10), ("golden/case/x.npy", 20)):
+                os.makedirs(os.path.dirname(os.path.join(shared, rel)), exist_ok=True)
+                with open(os.path.join(shared, rel), "wb") as f:
+                    f.truncate(size)
+            src = os.path.join(d, "gpu_x.rs")
+            with open(src, "w") as f:
+                f.write('shared_clip("a.mp4"); shared_clip("big.mp4"); dir("golden/case");\n'
+                        'shared_clip("absent.mp4"); open("../shared/media/a.mp4"); "{}"\n')
+            wanted, left_out = bundle.shared_data(shared, [src])
+        self.assertEqual(sorted(rel for rel, _ in wanted),
+                         [os.path.join("golden", "case", "x.npy"), os.path.join("media", "a.mp4")])
+        self.assertEqual([x["path"] for x in left_out], [os.path.join("media", "big.mp4")])
+
+
+class HostGlibc(unittest.TestCase):
+    def check(self, archived):
+        with tempfile.TemporaryDirectory() as d:
+            for e in archived:
+                os.makedirs(os.path.join(d, os.path.dirname(e["path"])), exist_ok=True)
+                open(os.path.join(d, e["path"]), "w").close()
+            manifest = os.path.join(d, "bundle.json")
+            with open(manifest, "w") as f:
+                json.dump({"archived": archived, "glibc_needed": "99.1",
+                           "build_glibc": "glibc 99.1"}, f)
+            proc = subprocess.run([sys.executable, os.path.join(HERE, "gpu-check-host.py"),
+                                   manifest, d], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            left = sorted(e["path"] for e in archived if os.path.exists(os.path.join(d, e["path"])))
+        return proc.returncode, proc.stdout.decode() + proc.stderr.decode(), left
+
+    def test_a_too_new_library_the_host_has_is_taken_from_the_host(self):
+        code, out, left = self.check([{"path": "lib/libc.so.6", "glibc": "99.1"},
+                                      {"path": "lib/libfoo.so.1", "glibc": "2.2.5"}])
+        self.assertEqual(code, 0, out)
+        self.assertIn("from this machine instead: libc.so.6", out)
+        self.assertEqual(left, ["lib/libfoo.so.1"])
+
+    def test_a_too_new_program_is_refused_by_name(self):
+        code, out, _ = self.check([{"path": "bin/smoothscale", "glibc": "99.1"},
+                                   {"path": "lib/libnot-on-this-host.so.7", "glibc": "99.0"}])
+        self.assertEqual(code, 1)
+        self.assertIn("too old for bin/smoothscale (needs 99.1), lib/libnot-on-this-host.so.7", out)
 
 
 if __name__ == "__main__":

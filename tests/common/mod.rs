@@ -13,9 +13,10 @@ use serde_json::Value;
 /// The `smoothscale` binary: `$SMOOTHSCALE_TEST_BIN` when set (a test bundle run on another
 /// machine, where the compiled-in path does not exist), else the one cargo built.
 pub fn smoothscale() -> Command {
-    Command::new(env_path("SMOOTHSCALE_TEST_BIN").unwrap_or_else(|| {
-        PathBuf::from(env!("CARGO_BIN_EXE_smoothscale"))
-    }))
+    Command::new(
+        env_path("SMOOTHSCALE_TEST_BIN")
+            .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_smoothscale"))),
+    )
 }
 
 /// The shared data folder: `$SMOOTHSCALE_SHARED_DIR` when set, else `../shared` beside the
