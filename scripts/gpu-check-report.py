@@ -128,6 +128,8 @@ def run_bench(binary, mode, doctor, out_dir, timeout):
     if mode == "auto" and device_count(doctor) == 0:
         return {"status": "skipped", "reason": "no CUDA device"}
     json_path = os.path.join(out_dir, "bench.json")
+    if os.path.exists(json_path):  # never report an earlier run's file
+        os.remove(json_path)
     code, out = run_captured([binary, "bench", "-q", "--json", json_path], timeout)
     with open(os.path.join(out_dir, "bench.log"), "w") as f:
         f.write(out)
