@@ -53,7 +53,7 @@ def main(bundle_json, unpacked):
         else:
             errors.append("{} (needs {})".format(entry["path"], entry["glibc"]))
     if errors:
-        sys.exit("this machine's glibc is {}, too old for {}; the bundle was built against glibc "
+        sys.exit("this machine's glibc is {}, too old for {}; the bundle was built on "
                  "{} and needs up to {}: rebuild it on an older distribution".format(
                      host_text, ", ".join(errors), manifest["build_glibc"],
                      manifest["glibc_needed"]))
