@@ -16,6 +16,7 @@ import textwrap
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.dont_write_bytecode = True  # no __pycache__ in scripts/
 _spec = importlib.util.spec_from_file_location("gpu_check_report",
                                                os.path.join(HERE, "gpu-check-report.py"))
 report = importlib.util.module_from_spec(_spec)
