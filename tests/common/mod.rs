@@ -10,16 +10,33 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
-/// The built `smoothscale` binary.
+/// The `smoothscale` binary: `$SMOOTHSCALE_TEST_BIN` when set (a test bundle run on another
+/// machine, where the compiled-in path does not exist), else the one cargo built.
 pub fn smoothscale() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_smoothscale"))
+    Command::new(
+        env_path("SMOOTHSCALE_TEST_BIN")
+            .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_smoothscale"))),
+    )
 }
 
-/// A clip of `../shared/media`, or `None` (with the reason printed) when it is absent.
+/// The shared data folder: `$SMOOTHSCALE_SHARED_DIR` when set, else `../shared` beside the
+/// repository.
+pub fn shared_dir() -> PathBuf {
+    env_path("SMOOTHSCALE_SHARED_DIR")
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared"))
+}
+
+/// A path from a non-empty environment variable.
+fn env_path(var: &str) -> Option<PathBuf> {
+    std::env::var_os(var)
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+}
+
+/// A clip of the shared `media` folder (see [`shared_dir`]), or `None` (with the reason
+/// printed) when it is absent.
 pub fn shared_clip(name: &str) -> Option<PathBuf> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/media")
-        .join(name);
+    let path = shared_dir().join("media").join(name);
     if path.is_file() {
         Some(path)
     } else {
