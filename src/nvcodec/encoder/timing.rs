@@ -65,6 +65,7 @@ pub struct DtsClock {
     frame_duration: i64,
     first: Option<i64>,
     inputs: VecDeque<i64>,
+    received: u64,
     emitted: u64,
 }
 
@@ -76,6 +77,7 @@ impl DtsClock {
             frame_duration: frame_duration.max(1),
             first: None,
             inputs: VecDeque::new(),
+            received: 0,
             emitted: 0,
         }
     }
@@ -84,11 +86,15 @@ impl DtsClock {
     pub fn input(&mut self, pts: i64) {
         self.first.get_or_insert(pts);
         self.inputs.push_back(pts);
+        self.received += 1;
     }
 
     /// The dts of the next packet out; `None` when more packets came out than frames went in.
     pub fn next_dts(&mut self) -> Option<i64> {
         let k = self.emitted;
+        if k >= self.received {
+            return None;
+        }
         let first = self.first?;
         let delay = u64::from(self.delay);
         let dts = if k < delay {
