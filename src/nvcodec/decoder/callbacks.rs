@@ -6,6 +6,7 @@ use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::ffi::{c_int, c_void};
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::rc::Rc;
 use std::sync::Arc;
 
 use cudarc::driver::CudaContext;
@@ -19,7 +20,7 @@ use crate::nvcodec::NalCodec;
 
 /// The decoder serving the current sequence, and the geometry of its output.
 struct Active {
-    decoder: Arc<DecoderHandle>,
+    decoder: Rc<DecoderHandle>,
     format: StreamFormat,
     geometry: (SurfaceFormat, u32, u32),
     surfaces: u32,
@@ -27,7 +28,7 @@ struct Active {
 
 /// A picture the parser displayed and nobody has mapped yet.
 pub(crate) struct Displayed {
-    pub(crate) decoder: Arc<DecoderHandle>,
+    pub(crate) decoder: Rc<DecoderHandle>,
     pub(crate) geometry: (SurfaceFormat, u32, u32),
     pub(crate) info: sys::CUVIDPARSERDISPINFO,
 }
@@ -36,7 +37,7 @@ pub(crate) struct Displayed {
 pub(crate) struct ParserState {
     lib: Arc<Cuvid>,
     ctx: Arc<CudaContext>,
-    lock: Arc<CtxLock>,
+    lock: Rc<CtxLock>,
     codec: NalCodec,
     active: Option<Active>,
     pub(crate) displayed: VecDeque<Displayed>,
@@ -50,7 +51,7 @@ impl ParserState {
         ctx: Arc<CudaContext>,
         codec: NalCodec,
     ) -> Result<Self, NvdecError> {
-        let lock = Arc::new(CtxLock::new(lib.clone(), ctx.clone())?);
+        let lock = Rc::new(CtxLock::new(lib.clone(), ctx.clone())?);
         Ok(ParserState {
             lib,
             ctx,
@@ -109,7 +110,7 @@ impl ParserState {
             &mut info,
         )?;
         self.active = Some(Active {
-            decoder: Arc::new(decoder),
+            decoder: Rc::new(decoder),
             format,
             geometry: (surface, width, height),
             surfaces,

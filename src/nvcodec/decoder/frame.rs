@@ -1,7 +1,7 @@
 //! A decoded picture mapped into device memory (`cuvidMapVideoFrame64`), unmapped when dropped
 //! so its surface goes back to the decoder as soon as the caller has converted it.
 
-use std::sync::Arc;
+use std::rc::Rc;
 
 use cudarc::driver::CudaStream;
 use smoothscale_nvcodec_sys as sys;
@@ -13,7 +13,7 @@ use super::plan::SurfaceFormat;
 /// One mapped picture: a luma plane of `height` rows at `device_ptr`, then the interleaved CbCr
 /// plane of `height / 2` rows at [`MappedFrame::chroma_ptr`], both `pitch` bytes apart.
 pub struct MappedFrame {
-    decoder: Arc<DecoderHandle>,
+    decoder: Rc<DecoderHandle>,
     device_ptr: u64,
     pitch: u32,
     format: SurfaceFormat,
@@ -88,7 +88,7 @@ impl HostFrame {
 impl MappedFrame {
     /// Maps `picture` on `stream` (post-processing is ordered on it).
     pub(crate) fn map(
-        decoder: Arc<DecoderHandle>,
+        decoder: Rc<DecoderHandle>,
         stream: &CudaStream,
         picture: &sys::CUVIDPARSERDISPINFO,
         geometry: (SurfaceFormat, u32, u32),

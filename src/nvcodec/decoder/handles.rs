@@ -2,6 +2,7 @@
 //! keeps the library (and, where the call needs it, the CUDA context) alive until it is released.
 
 use std::ptr;
+use std::rc::Rc;
 use std::sync::Arc;
 
 use cudarc::driver::CudaContext;
@@ -39,7 +40,7 @@ impl CtxLock {
 impl Drop for CtxLock {
     fn drop(&mut self) {
         // SAFETY: `raw` was created by cuvidCtxLockCreate and is destroyed once, after every
-        // decoder that used it (they hold an Arc of this lock).
+        // decoder that used it (they hold an Rc of this lock).
         let status = unsafe { (self.lib.ctx_lock_destroy)(self.raw) };
         if status != sys::CUDA_SUCCESS {
             log::warn!("cuvidCtxLockDestroy failed with CUresult {status}");
@@ -47,12 +48,12 @@ impl Drop for CtxLock {
     }
 }
 
-/// A `CUvideodecoder`. Mapped frames hold an Arc of it, so it outlives every mapping.
+/// A `CUvideodecoder`. Mapped frames hold an Rc of it, so it outlives every mapping.
 pub(crate) struct DecoderHandle {
     pub(crate) lib: Arc<Cuvid>,
     pub(crate) ctx: Arc<CudaContext>,
     pub(crate) raw: sys::CUvideodecoder,
-    _lock: Arc<CtxLock>,
+    _lock: Rc<CtxLock>,
 }
 
 impl DecoderHandle {
@@ -60,7 +61,7 @@ impl DecoderHandle {
     pub(crate) fn new(
         lib: Arc<Cuvid>,
         ctx: Arc<CudaContext>,
-        lock: Arc<CtxLock>,
+        lock: Rc<CtxLock>,
         info: &mut sys::CUVIDDECODECREATEINFO,
     ) -> Result<Self, NvdecError> {
         info.vidLock = lock.raw();
@@ -86,7 +87,7 @@ impl Drop for DecoderHandle {
             log::warn!("cannot bind the CUDA context to destroy an NVDEC decoder: {e}");
         }
         // SAFETY: `raw` came from cuvidCreateDecoder; no mapping is outstanding, because every
-        // mapped frame holds an Arc of this handle.
+        // mapped frame holds an Rc of this handle.
         let status = unsafe { (self.lib.destroy_decoder)(self.raw) };
         if status != sys::CUDA_SUCCESS {
             log::warn!("cuvidDestroyDecoder failed with CUresult {status}");

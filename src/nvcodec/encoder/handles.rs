@@ -1,8 +1,9 @@
-//! RAII owners of the NVENC session and of the buffers registered with it. Buffers hold an Arc
+//! RAII owners of the NVENC session and of the buffers registered with it. Buffers hold an Rc
 //! of the session, so it is destroyed after every one of them.
 
 use std::ffi::{c_void, CStr};
 use std::ptr;
+use std::rc::Rc;
 use std::sync::Arc;
 
 use cudarc::driver::{CudaContext, CudaSlice, CudaStream, DevicePtr};
@@ -89,7 +90,7 @@ impl EncoderHandle {
 impl Drop for EncoderHandle {
     fn drop(&mut self) {
         // SAFETY: a session from nvEncOpenEncodeSessionEx, destroyed once, after every buffer
-        // registered with it (they hold an Arc of this handle).
+        // registered with it (they hold an Rc of this handle).
         let status = unsafe { (self.nvenc.functions.nvEncDestroyEncoder)(self.raw) };
         if status != sys::NV_ENC_SUCCESS {
             log::warn!("nvEncDestroyEncoder failed with NVENCSTATUS {status}");
@@ -100,7 +101,7 @@ impl Drop for EncoderHandle {
 /// A device buffer of ours, registered once with the session as a CUDA input resource, and
 /// mapped while NVENC reads it.
 pub(crate) struct InputBuffer {
-    session: Arc<EncoderHandle>,
+    session: Rc<EncoderHandle>,
     registered: sys::NV_ENC_REGISTERED_PTR,
     mapped: Option<sys::NV_ENC_INPUT_PTR>,
     pub(crate) memory: CudaSlice<u8>,
@@ -110,7 +111,7 @@ impl InputBuffer {
     /// Allocates `pitch * rows` bytes on `stream` and registers them as a picture of
     /// `width` x `height` in `format`.
     pub(crate) fn new(
-        session: Arc<EncoderHandle>,
+        session: Rc<EncoderHandle>,
         stream: &Arc<CudaStream>,
         (width, height, pitch, rows): (u32, u32, u32, u32),
         format: sys::NV_ENC_BUFFER_FORMAT,
@@ -197,12 +198,12 @@ impl Drop for InputBuffer {
 
 /// An output bitstream buffer (`nvEncCreateBitstreamBuffer`).
 pub(crate) struct BitstreamBuffer {
-    session: Arc<EncoderHandle>,
+    session: Rc<EncoderHandle>,
     pub(crate) raw: sys::NV_ENC_OUTPUT_PTR,
 }
 
 impl BitstreamBuffer {
-    pub(crate) fn new(session: Arc<EncoderHandle>) -> Result<Self, NvencError> {
+    pub(crate) fn new(session: Rc<EncoderHandle>) -> Result<Self, NvencError> {
         let mut params = sys::NV_ENC_CREATE_BITSTREAM_BUFFER {
             version: NV_ENC_CREATE_BITSTREAM_BUFFER_VER,
             ..Default::default()

@@ -7,6 +7,7 @@ pub mod config;
 mod error;
 mod handles;
 mod session;
+mod setup;
 pub mod timing;
 
 pub use error::NvencError;

@@ -1,21 +1,19 @@
 //! The NVENC session: frames written by our kernels into registered device buffers in, packets
 //! with pts/dts out, in synchronous mode. Compiled here, not yet run on a GPU.
 
+use std::rc::Rc;
 use std::sync::Arc;
 
 use cudarc::driver::{CudaSlice, CudaStream};
 use smoothscale_nvcodec_sys as sys;
-use smoothscale_nvcodec_sys::guid::NV_ENC_PRESET_P7_GUID;
-use smoothscale_nvcodec_sys::version::{
-    NV_ENC_CONFIG_VER, NV_ENC_LOCK_BITSTREAM_VER, NV_ENC_PIC_PARAMS_VER, NV_ENC_PRESET_CONFIG_VER,
-    NV_ENC_SEQUENCE_PARAM_PAYLOAD_VER,
-};
+use smoothscale_nvcodec_sys::version::{NV_ENC_LOCK_BITSTREAM_VER, NV_ENC_PIC_PARAMS_VER};
 use smoothscale_nvcodec_sys::NvEnc;
 
 use super::caps::{check_codec, query_caps};
-use super::config::{apply_config, buffer_format, codec_guid, initialize_params};
+use super::config::buffer_format;
 use super::error::NvencError;
 use super::handles::{BitstreamBuffer, EncoderHandle, InputBuffer};
+use super::setup::{initialize, sequence_params};
 use super::timing::{DtsClock, SlotRing};
 use crate::nvcodec::{nvenc_params, CodecGuid, InputFormat, NvencParams, NvencRequest, Vui};
 use crate::video::VideoCodec;
@@ -54,7 +52,7 @@ struct Slot {
 /// [`NvEncoder::finish`] at the end for the packets NVENC still holds.
 pub struct NvEncoder {
     slots: Vec<Slot>,
-    session: Arc<EncoderHandle>,
+    session: Rc<EncoderHandle>,
     params: NvencParams,
     ring: SlotRing,
     dts: DtsClock,
@@ -78,7 +76,7 @@ impl NvEncoder {
         stream: Arc<CudaStream>,
         settings: &EncoderSettings,
     ) -> Result<Self, NvencError> {
-        let session = Arc::new(EncoderHandle::open(nvenc, stream.context().clone())?);
+        let session = Rc::new(EncoderHandle::open(nvenc, stream.context().clone())?);
         let codec = match settings.request.codec {
             VideoCodec::H264 => CodecGuid::H264,
             VideoCodec::Hevc => CodecGuid::Hevc,
@@ -175,7 +173,7 @@ impl NvEncoder {
             inputWidth: self.params.width,
             inputHeight: self.params.height,
             inputPitch: self.pitch,
-            frameIdx: self.ring.in_flight() as u32,
+            frameIdx: self.ring.submitted_count() as u32,
             inputTimeStamp: pts as u64,
             inputBuffer: input,
             outputBitstream: self.slots[slot].output.raw,
@@ -267,53 +265,4 @@ impl NvEncoder {
         }
         Ok(packets)
     }
-}
-
-/// Takes the preset's configuration (P7, high quality), writes ours over it, and initialises.
-fn initialize(session: &EncoderHandle, params: &NvencParams, vui: &Vui) -> Result<(), NvencError> {
-    let mut preset = sys::NV_ENC_PRESET_CONFIG {
-        version: NV_ENC_PRESET_CONFIG_VER,
-        presetCfg: sys::NV_ENC_CONFIG {
-            version: NV_ENC_CONFIG_VER,
-            ..Default::default()
-        },
-        ..Default::default()
-    };
-    let f = &session.nvenc.functions;
-    // SAFETY: a live session and a versioned preset struct the driver fills.
-    let status = unsafe {
-        (f.nvEncGetEncodePresetConfigEx)(
-            session.raw,
-            codec_guid(params.codec),
-            NV_ENC_PRESET_P7_GUID,
-            sys::NV_ENC_TUNING_INFO_HIGH_QUALITY,
-            &mut preset,
-        )
-    };
-    session.check("nvEncGetEncodePresetConfigEx", status)?;
-    let mut config = preset.presetCfg;
-    apply_config(params, vui, &mut config);
-    let mut init = initialize_params(params, &mut config);
-    // SAFETY: initialised parameters pointing at `config`, which outlives the call.
-    let status = unsafe { (f.nvEncInitializeEncoder)(session.raw, &mut init) };
-    session.check("nvEncInitializeEncoder", status)
-}
-
-/// `nvEncGetSequenceParams`: the parameter sets as Annex-B.
-fn sequence_params(session: &EncoderHandle) -> Result<Vec<u8>, NvencError> {
-    let mut buffer = vec![0u8; sys::NV_MAX_SEQ_HDR_LEN as usize];
-    let mut size = 0u32;
-    let mut payload = sys::NV_ENC_SEQUENCE_PARAM_PAYLOAD {
-        version: NV_ENC_SEQUENCE_PARAM_PAYLOAD_VER,
-        inBufferSize: buffer.len() as u32,
-        spsppsBuffer: buffer.as_mut_ptr().cast(),
-        outSPSPPSPayloadSize: &mut size,
-        ..Default::default()
-    };
-    // SAFETY: an initialised session; the buffer and size pointers are live for the call.
-    let status =
-        unsafe { (session.nvenc.functions.nvEncGetSequenceParams)(session.raw, &mut payload) };
-    session.check("nvEncGetSequenceParams", status)?;
-    buffer.truncate(size as usize);
-    Ok(buffer)
 }

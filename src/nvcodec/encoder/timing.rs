@@ -49,6 +49,11 @@ impl SlotRing {
         range.map(|i| (i % self.size as u64) as usize).collect()
     }
 
+    /// Frames submitted so far.
+    pub fn submitted_count(&self) -> u64 {
+        self.sent
+    }
+
     /// Frames submitted and not yet finished.
     pub fn in_flight(&self) -> usize {
         (self.sent - self.got) as usize
@@ -119,7 +124,7 @@ mod tests {
             ring.submitted();
         }
         assert_eq!(ring.finish_all(), vec![0, 1]);
-        assert_eq!(ring.in_flight(), 0);
+        assert_eq!((ring.in_flight(), ring.submitted_count()), (0, 2));
         for expected in [2, 0, 1] {
             assert_eq!(ring.next_slot(), Some(expected));
             ring.submitted();
