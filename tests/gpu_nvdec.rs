@@ -69,14 +69,14 @@ fn reference(
             "-show_entries",
             "frame=pts",
             "-of",
-            "csv=p=0",
+            "default=nw=1:nk=1",
             path_str,
         ],
     );
     let pts = pts
         .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| l.trim().parse().unwrap())
+        .filter_map(|l| l.split(',').next().map(str::trim).filter(|v| !v.is_empty()))
+        .map(|v| v.parse().unwrap())
         .collect();
     (frames, pts)
 }
