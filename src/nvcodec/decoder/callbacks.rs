@@ -74,7 +74,7 @@ impl ParserState {
         let surface = plan::check_caps(&format, &caps)?;
         let surfaces = plan::decode_surfaces(format.min_surfaces);
         let (width, height) = plan::target_size(&format);
-        let [left, top, right, bottom] = format.display.map(|v| v as i16);
+        let [left, top, right, bottom] = plan::crop(&format).map(|v| v as i16);
         let mut info = sys::CUVIDDECODECREATEINFO {
             ulWidth: raw.coded_width.into(),
             ulHeight: raw.coded_height.into(),

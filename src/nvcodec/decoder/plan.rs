@@ -177,6 +177,17 @@ pub fn target_size(format: &StreamFormat) -> (u32, u32) {
     (width.next_multiple_of(2), height.next_multiple_of(2))
 }
 
+/// The rectangle the decoder crops (`display_area`): the visible area, widened to the even
+/// target size inside the coded picture (always possible: coded sizes are multiples of 8), so the
+/// decoder crops without scaling.
+pub fn crop(format: &StreamFormat) -> [u32; 4] {
+    let [left, top, right, bottom] = format.display;
+    let (width, height) = target_size(format);
+    let right = (left + width).min(format.coded_width).max(right);
+    let bottom = (top + height).min(format.coded_height).max(bottom);
+    [left, top, right, bottom]
+}
+
 #[cfg(test)]
 #[path = "plan_tests.rs"]
 mod tests;

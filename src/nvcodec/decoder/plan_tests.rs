@@ -101,4 +101,10 @@ fn target_is_the_visible_area_rounded_to_even() {
     f.display = [2, 0, 323, 241];
     assert_eq!(f.display_size(), (321, 241));
     assert_eq!(target_size(&f), (322, 242));
+    f.coded_width = 336;
+    f.coded_height = 256;
+    assert_eq!(crop(&f), [2, 0, 324, 242]);
+    // Already even: the visible area itself.
+    f.display = [0, 0, 320, 240];
+    assert_eq!(crop(&f), [0, 0, 320, 240]);
 }
