@@ -14,6 +14,10 @@ pub enum Quality {
     ConstantQp(u8),
 }
 
+/// The constant quality used when the user gives none (`--cq`), the NVENC counterpart of x264's
+/// CRF 23.
+pub const DEFAULT_CQ: u8 = 23;
+
 /// One encode's request: the stream, and how it should be encoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NvencRequest {
