@@ -673,17 +673,18 @@ mod tests {
                 Component::found("libx265", None),
             ],
         };
+        let libraries = Libraries {
+            nvcuvid: missing("libnvcuvid.so.1", Piece::Nvcuvid, &platform),
+            nvidia_encode: missing("libnvidia-encode.so.1", Piece::NvidiaEncode, &platform),
+            nvinfer: missing("libnvinfer.so.10", Piece::Nvinfer, &platform),
+            nvonnxparser: missing("libnvonnxparser.so.10", Piece::Nvonnxparser, &platform),
+            nvrtc: missing("libnvrtc.so.13", Piece::Nvrtc, &platform),
+        };
         let backend = decide_backend(&cuda, &libraries, &onnx_runtime, &models, &ffmpeg);
         Report {
             schema: SCHEMA,
             tool_version: "0.1.0",
-            libraries: Libraries {
-                nvcuvid: missing("libnvcuvid.so.1", Piece::Nvcuvid, &platform),
-                nvidia_encode: missing("libnvidia-encode.so.1", Piece::NvidiaEncode, &platform),
-                nvinfer: missing("libnvinfer.so.10", Piece::Nvinfer, &platform),
-                nvonnxparser: missing("libnvonnxparser.so.10", Piece::Nvonnxparser, &platform),
-                nvrtc: missing("libnvrtc.so.13", Piece::Nvrtc, &platform),
-            },
+            libraries,
             tensorrt_shim: ShimReport {
                 compiled: false,
                 headers_version: None,

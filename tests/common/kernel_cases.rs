@@ -7,7 +7,7 @@ use smoothscale::colour::{
     f16_to_f32, f32_to_f16, rgb_to_yuv_planes, yuv_planes_to_rgb, Encoding, Matrix, PlaneMut,
     PlaneRef, Range, Siting,
 };
-use smoothscale::frame::RgbFrame;
+use smoothscale::frame::{Planar, RgbFrame};
 
 /// Frame sizes: single pixel, odd, non-square, wider than a block.
 pub const SIZES: [(usize, usize); 7] =
@@ -161,7 +161,7 @@ impl YuvCodes {
     }
 
     /// The reference conversion to R'G'B', zero-padded to a multiple of `pad` (as RIFE's input).
-    pub fn reference_rgb(&self, e: Encoding, siting: Siting, pad: usize) -> RgbFrame {
+    pub fn reference_rgb(&self, e: Encoding, siting: Siting, pad: usize) -> Planar<f32> {
         let (w, h) = (self.width, self.height);
         let (cw, ch) = (w.div_ceil(2), h.div_ceil(2));
         fn plane(data: &[u16], width: usize, height: usize) -> PlaneRef<'_, u16> {
