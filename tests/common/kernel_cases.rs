@@ -7,6 +7,7 @@ use smoothscale::colour::{
     f16_to_f32, f32_to_f16, rgb_to_yuv_planes, yuv_planes_to_rgb, Encoding, Matrix, PlaneMut,
     PlaneRef, Range, Siting,
 };
+use smoothscale::cuda::device::{Gpu, Kernels};
 use smoothscale::frame::{Planar, RgbFrame};
 
 /// Frame sizes: single pixel, odd, non-square, wider than a block.
@@ -285,5 +286,39 @@ pub fn scene_pair(rng: &mut Rng, pitch: usize, h: usize) -> (Vec<u8>, Vec<u8>) {
 pub fn wide_samples(d: &[u8]) -> Vec<u16> {
     d.chunks_exact(2)
         .map(|c| u16::from_ne_bytes([c[0], c[1]]))
+        .collect()
+}
+
+/// The device under test of the `gpu_kernels*` tests: the kernels loaded and one stream.
+pub struct Device {
+    pub kernels: Kernels,
+    pub stream: std::sync::Arc<cudarc::driver::CudaStream>,
+}
+
+/// The first device with the kernels loaded, or `None` (after the skip line) without one.
+pub fn device() -> Option<Device> {
+    let context = super::gpu::cuda_device()?;
+    let gpu = Gpu::from_context(context).expect("device properties");
+    eprintln!("{}", gpu.info());
+    let kernels = Kernels::load(&gpu).expect("the kernels load on the device");
+    eprintln!("kernels: {:?}", kernels.origin());
+    let stream = gpu.new_stream().expect("a stream");
+    Some(Device { kernels, stream })
+}
+
+/// Native-endian bytes of f32 values.
+pub fn f32_bytes(v: &[f32]) -> Vec<u8> {
+    v.iter().flat_map(|x| x.to_ne_bytes()).collect()
+}
+
+/// Native-endian bytes of u16 samples.
+pub fn u16_bytes(v: &[u16]) -> Vec<u8> {
+    v.iter().flat_map(|x| x.to_ne_bytes()).collect()
+}
+
+/// f32 values of native-endian bytes.
+pub fn f32s(b: &[u8]) -> Vec<f32> {
+    b.chunks_exact(4)
+        .map(|c| f32::from_ne_bytes([c[0], c[1], c[2], c[3]]))
         .collect()
 }

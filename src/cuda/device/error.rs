@@ -91,7 +91,9 @@ pub fn require_nvrtc() -> Result<(), DeviceError> {
     } else {
         Err(DeviceError::LibraryMissing {
             library: NVRTC_LIBRARY,
-            provided_by: "the CUDA toolkit's run-time compiler, cuda-nvrtc",
+            // cudarc 0.19 opens `libnvrtc.so` or `libnvrtc.so.12` (not `.so.13`): with CUDA 13 the
+            // unversioned link of the development package is needed.
+            provided_by: "the CUDA run-time compiler; with CUDA 13 install cuda-nvrtc-dev for the libnvrtc.so link",
         })
     }
 }

@@ -10,7 +10,7 @@
 //!
 //! Every handle is RAII (cudarc releases contexts, streams, modules and memory on drop). Without
 //! libcuda or NVRTC the calls fail with [`DeviceError::LibraryMissing`] instead of cudarc's panic.
-//! None of this has run on a GPU yet; `tests/gpu_kernels.rs` checks every kernel on one.
+//! None of this has run on a GPU yet; `tests/gpu_kernels*.rs` check every kernel on one.
 
 pub mod buffer;
 pub mod cache;
