@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use cudarc::driver::{CudaSlice, CudaStream, CudaView, CudaViewMut};
+use cudarc::driver::{CudaContext, CudaSlice, CudaStream, CudaView, CudaViewMut};
 
 use super::error::DeviceError;
 use super::layout::{FrameLayout, PixelFormat};
@@ -84,6 +84,11 @@ impl DeviceFrame {
 
     pub fn format(&self) -> PixelFormat {
         self.layout.format
+    }
+
+    /// The context (device) the memory belongs to.
+    pub fn context(&self) -> &Arc<CudaContext> {
+        self.data.context()
     }
 
     /// The whole buffer (planar frames: the three planes).
@@ -166,6 +171,11 @@ impl TileBatch {
             slot_height,
             data: upload(stream, host, bytes)?,
         })
+    }
+
+    /// The context (device) the memory belongs to.
+    pub fn context(&self) -> &Arc<CudaContext> {
+        self.data.context()
     }
 
     /// A copy of the batch on the host (waits for the stream).

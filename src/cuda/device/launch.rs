@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use cudarc::driver::{
-    CudaFunction, CudaStream, DeviceRepr, LaunchArgs, LaunchConfig, PushKernelArg,
+    CudaContext, CudaFunction, CudaStream, DeviceRepr, LaunchArgs, LaunchConfig, PushKernelArg,
 };
 
 use super::buffer::DeviceFrame;
@@ -49,27 +49,28 @@ pub(crate) unsafe fn submit(
 }
 
 impl Kernels {
-    /// Refuses a stream of another device.
-    pub(crate) fn check_stream(&self, stream: &Arc<CudaStream>) -> Result<(), DeviceError> {
-        if Arc::ptr_eq(stream.context(), self.gpu().context()) {
-            Ok(())
-        } else {
-            Err(DeviceError::Geometry {
-                kernel: "launch",
-                reason: format!("a stream of another context than {}", self.gpu().info()),
-            })
-        }
-    }
-
-    /// The function and launch configuration of `kernel` over `dims`, after checking the stream
-    /// and the grid.
+    /// The function and launch configuration of `kernel` over `dims`, after checking that the
+    /// stream and every buffer (by its context) belong to this device, and the grid.
     pub(crate) fn prepare(
         &self,
         stream: &Arc<CudaStream>,
         kernel: &'static str,
         dims: LaunchDims,
+        buffers: &[&Arc<CudaContext>],
     ) -> Result<(&CudaFunction, LaunchConfig), DeviceError> {
-        self.check_stream(stream)?;
+        let own = self.gpu().context();
+        if std::iter::once(stream.context())
+            .chain(buffers.iter().copied())
+            .any(|c| !Arc::ptr_eq(c, own))
+        {
+            return Err(DeviceError::Geometry {
+                kernel,
+                reason: format!(
+                    "a stream or buffer of another context than {}",
+                    self.gpu().info()
+                ),
+            });
+        }
         checks::check_dims(kernel, dims)?;
         let config = LaunchConfig {
             grid_dim: dims.grid.into(),
@@ -93,9 +94,10 @@ impl Kernels {
         let (luma, chroma) = src.planes();
         let (pitch, w, h) = (int(s.pitch), int(s.width), int(s.height));
         let (out_w, out_h) = (int(d.padded_width), int(d.padded_height));
-        let mut out = dst.view_mut();
         let dims = LaunchDims::per_pixel(d.padded_width, d.padded_height, 1);
-        let (function, config) = self.prepare(stream, kernel, dims)?;
+        let buffers = [src.context(), dst.context()];
+        let (function, config) = self.prepare(stream, kernel, dims, &buffers)?;
+        let mut out = dst.view_mut();
         let mut a = stream.launch_builder(function);
         a.arg(&luma).arg(&pitch).arg(&chroma).arg(&pitch);
         a.arg(&w).arg(&h).arg(&colour);
@@ -121,9 +123,10 @@ impl Kernels {
         let rgb = src.view();
         let (row_stride, plane_stride) = (int(s.row_stride()), long(s.plane_stride()));
         let (w, h, pitch) = (int(s.width), int(s.height), int(d.pitch));
-        let (mut luma, mut chroma) = dst.planes_mut();
         let dims = LaunchDims::per_pixel(s.width, s.height, 1);
-        let (function, config) = self.prepare(stream, kernel, dims)?;
+        let buffers = [src.context(), dst.context()];
+        let (function, config) = self.prepare(stream, kernel, dims, &buffers)?;
+        let (mut luma, mut chroma) = dst.planes_mut();
         let mut a = stream.launch_builder(function);
         a.arg(&rgb).arg(&row_stride).arg(&plane_stride);
         a.arg(&w).arg(&h).arg(&colour);

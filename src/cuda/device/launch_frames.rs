@@ -68,7 +68,8 @@ impl Kernels {
         let kernel = checks::tile_extract(&s, &tiles.tiles, batch_shape(batch))?;
         let (sw, sh) = (batch.slot_width, batch.slot_height);
         let dims = LaunchDims::per_pixel(sw, sh, tiles.tiles.len());
-        let (function, config) = self.prepare(stream, kernel, dims)?;
+        let buffers = [src.context(), tiles.data.context(), batch.context()];
+        let (function, config) = self.prepare(stream, kernel, dims, &buffers)?;
         let (row_stride, plane_stride, channels) =
             (int(s.row_stride()), long(s.plane_stride()), 3i32);
         let (slot_w, slot_h) = (int(sw), int(sh));
@@ -100,7 +101,8 @@ impl Kernels {
         let kernel = checks::tile_stitch(batch_shape(batch), scale, &tiles.tiles, &d)?;
         let (kw, kh) = tiles.max_keep();
         let dims = LaunchDims::per_pixel(kw * scale, kh * scale, tiles.tiles.len());
-        let (function, config) = self.prepare(stream, kernel, dims)?;
+        let buffers = [batch.context(), tiles.data.context(), dst.context()];
+        let (function, config) = self.prepare(stream, kernel, dims, &buffers)?;
         let (slot_w, slot_h) = (int(batch.slot_width), int(batch.slot_height));
         let (scale_i, channels) = (int(scale), 3i32);
         let (row_stride, plane_stride) = (int(d.row_stride()), long(d.plane_stride()));
@@ -133,7 +135,8 @@ impl Kernels {
         let (s, d) = (*src.layout(), *dst.layout());
         let kernel = checks::resize_half(&s, &d)?;
         let dims = LaunchDims::per_pixel(d.width, d.height, 1);
-        let (function, config) = self.prepare(stream, kernel, dims)?;
+        let (function, config) =
+            self.prepare(stream, kernel, dims, &[src.context(), dst.context()])?;
         let (w, h) = (int(s.width), int(s.height));
         let (row_stride, plane_stride, channels) =
             (int(s.row_stride()), long(s.plane_stride()), 3i32);
@@ -182,8 +185,8 @@ impl Kernels {
             int(la.height),
             int(cell),
         );
-        let (function, config) =
-            self.prepare(stream, kernel, LaunchDims::per_pixel(cols, rows, 1))?;
+        let dims = LaunchDims::per_pixel(cols, rows, 1);
+        let (function, config) = self.prepare(stream, kernel, dims, &[a.context(), b.context()])?;
         let mut args = stream.launch_builder(function);
         args.arg(&luma_a).arg(&pa).arg(&luma_b).arg(&pb);
         args.arg(&w).arg(&h).arg(&c).arg(&mut diffs);
@@ -192,7 +195,7 @@ impl Kernels {
         unsafe { submit(kernel, &mut args, config) }?;
 
         let sums = "ss_scene_row_sums";
-        let (function, config) = self.prepare(stream, sums, LaunchDims::per_row(rows))?;
+        let (function, config) = self.prepare(stream, sums, LaunchDims::per_row(rows), &[])?;
         let (cols_i, rows_i) = (int(cols), int(rows));
         let mut args = stream.launch_builder(function);
         args.arg(&diffs)
@@ -203,7 +206,7 @@ impl Kernels {
         // `cols` floats and `row_sums` one float per row.
         unsafe { submit(sums, &mut args, config) }?;
 
-        let (function, config) = self.prepare(stream, sums, LaunchDims::per_row(1))?;
+        let (function, config) = self.prepare(stream, sums, LaunchDims::per_row(1), &[])?;
         let one = 1i32;
         let mut args = stream.launch_builder(function);
         args.arg(&row_sums).arg(&rows_i).arg(&one).arg(&mut total);
