@@ -8,7 +8,14 @@ mod common;
 
 use common::kernel_cases::*;
 use smoothscale::colour::{f16_to_f32, f32_to_f16, Encoding, Matrix, Range, Siting};
-use smoothscale::cuda::device::{DeviceError, DeviceFrame, FrameLayout, PixelFormat};
+use std::sync::Arc;
+
+use cudarc::driver::CudaStream;
+
+use smoothscale::cuda::device::cache::CacheOutcome;
+use smoothscale::cuda::device::{
+    DeviceError, DeviceFrame, FrameLayout, KernelOrigin, Kernels, PixelFormat,
+};
 
 fn yuv_format(wide: bool, shift: u32) -> PixelFormat {
     if wide {
@@ -25,9 +32,8 @@ fn pitch_of(w: usize, wide: bool) -> usize {
     (2 * w.div_ceil(2) + 5) * if wide { 2 } else { 1 }
 }
 
-#[test]
-fn yuv420_to_rgb_matches_reference_on_device() {
-    let Some(d) = device() else { return };
+/// Runs every Y'CbCr → RGB case with `kernels`: (cases, max f32 error, max f16 error).
+fn yuv420_to_rgb_errors(kernels: &Kernels, stream: &Arc<CudaStream>) -> (usize, f32, f32) {
     let mut rng = Rng(11);
     let (mut worst32, mut worst16, mut cases) = (0.0f32, 0.0f32, 0);
     for (e, shift, wide) in encodings() {
@@ -45,7 +51,7 @@ fn yuv420_to_rgb_matches_reference_on_device() {
                     wide,
                     shift,
                 ));
-                let src = DeviceFrame::copy_from_host(&d.stream, layout, &host).unwrap();
+                let src = DeviceFrame::copy_from_host(stream, layout, &host).unwrap();
                 let reference = codes.reference_rgb(e, siting, 64);
                 for format in [PixelFormat::RgbF32, PixelFormat::RgbF16] {
                     let out_layout = FrameLayout::planar(format, w, h, 64).unwrap();
@@ -56,11 +62,11 @@ fn yuv420_to_rgb_matches_reference_on_device() {
                     // Filled with garbage first: the kernel must write the pad too.
                     let garbage = vec![0x7fu8; out_layout.bytes()];
                     let mut out =
-                        DeviceFrame::copy_from_host(&d.stream, out_layout, &garbage).unwrap();
-                    d.kernels
-                        .yuv_to_rgb(&d.stream, &src, e, siting, &mut out)
+                        DeviceFrame::copy_from_host(stream, out_layout, &garbage).unwrap();
+                    kernels
+                        .yuv_to_rgb(stream, &src, e, siting, &mut out)
                         .unwrap();
-                    let got = out.copy_to_host(&d.stream).unwrap();
+                    let got = out.copy_to_host(stream).unwrap();
                     let values: Vec<f32> = match format {
                         PixelFormat::RgbF32 => f32s(&got),
                         _ => wide_samples(&got).into_iter().map(f16_to_f32).collect(),
@@ -78,11 +84,59 @@ fn yuv420_to_rgb_matches_reference_on_device() {
             }
         }
     }
+    (cases, worst32, worst16)
+}
+
+fn assert_yuv420_to_rgb_within_tolerance(kernels: &Kernels, stream: &Arc<CudaStream>) {
+    let (cases, worst32, worst16) = yuv420_to_rgb_errors(kernels, stream);
     eprintln!(
-        "yuv420 → rgb on the device: {cases} cases, max |Δ| f32 {worst32:e}, f16 {worst16:e}"
+        "yuv420 → rgb on the device ({:?}): {cases} cases, max |Δ| f32 {worst32:e}, f16 {worst16:e}",
+        kernels.origin()
     );
     assert!(worst32 <= 1e-5, "f32 error {worst32}");
     assert!(worst16 <= 1e-3, "f16 error {worst16}");
+}
+
+#[test]
+fn yuv420_to_rgb_matches_reference_on_device() {
+    let Some(d) = device() else { return };
+    assert_yuv420_to_rgb_within_tolerance(&d.kernels, &d.stream);
+}
+
+/// The NVRTC path, whatever this build embedded: compiled into an empty cache, read back from
+/// it, rebuilt from a corrupt entry, and converting like the reference.
+#[test]
+fn nvrtc_kernels_are_cached_and_match_the_reference() {
+    let Some(d) = device() else { return };
+    let gpu = d.kernels.gpu().clone();
+    let dir = tempfile::tempdir().unwrap();
+    let load = || Kernels::load_compiled(&gpu, Some(dir.path()));
+    let first = match load() {
+        Ok(kernels) => kernels,
+        Err(e @ DeviceError::LibraryMissing { .. }) => {
+            common::gpu::skip(&format!("NVRTC ({e})"));
+            return;
+        }
+        Err(e) => panic!("NVRTC kernels: {e}"),
+    };
+    assert_eq!(first.origin(), KernelOrigin::Nvrtc(CacheOutcome::Miss));
+    assert_eq!(
+        load().unwrap().origin(),
+        KernelOrigin::Nvrtc(CacheOutcome::Hit)
+    );
+    let entries: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    std::fs::write(
+        &entries[0],
+        "// smoothscale-kernel-cache/1 sha256=00\n.version 1.0\n",
+    )
+    .unwrap();
+    let rebuilt = load().unwrap();
+    assert_eq!(rebuilt.origin(), KernelOrigin::Nvrtc(CacheOutcome::Rebuilt));
+    assert_yuv420_to_rgb_within_tolerance(&rebuilt, &d.stream);
 }
 
 #[test]

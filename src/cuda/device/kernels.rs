@@ -2,6 +2,7 @@
 //! loader, or (when the build embedded source, or the fat binary has no code for this GPU) the
 //! source compiled by NVRTC, through the on-disk PTX cache.
 
+use std::path::Path;
 use std::sync::Arc;
 
 use cudarc::driver::{CudaFunction, CudaModule};
@@ -39,19 +40,36 @@ impl Kernels {
                 match load_image(gpu, Ptx::from_binary(image.to_vec())) {
                     Ok(module) => (module, KernelOrigin::Fatbin),
                     Err(fatbin_error) => {
-                        log::info!(
-                        "the embedded fat binary has no code for {} ({fatbin_error}); compiling the source with NVRTC",
-                        gpu.info()
-                    );
-                        load_from_source(gpu).map_err(|e| DeviceError::NoKernels {
-                            gpu: gpu.info().to_string(),
-                            reason: format!("fat binary: {fatbin_error}; NVRTC: {e}"),
+                        let gpu_info = gpu.info();
+                        log::info!("no fat binary code for {gpu_info} ({fatbin_error}): NVRTC");
+                        Self::load_from_source(gpu, cache::cache_dir().as_deref()).map_err(|e| {
+                            DeviceError::NoKernels {
+                                gpu: gpu.info().to_string(),
+                                reason: format!("fat binary: {fatbin_error}; NVRTC: {e}"),
+                            }
                         })?
                     }
                 }
             }
-            EmbeddedKernels::Source(_) => load_from_source(gpu)?,
+            EmbeddedKernels::Source(_) => {
+                Self::load_from_source(gpu, cache::cache_dir().as_deref())?
+            }
         };
+        Self::with_module(gpu, module, origin)
+    }
+
+    /// Loads the kernels on `gpu` from the embedded source through NVRTC, whatever the build
+    /// embedded, with the PTX cache in `cache_dir` (none: compiled every time).
+    pub fn load_compiled(gpu: &Gpu, cache_dir: Option<&Path>) -> Result<Self, DeviceError> {
+        let (module, origin) = Self::load_from_source(gpu, cache_dir)?;
+        Self::with_module(gpu, module, origin)
+    }
+
+    fn with_module(
+        gpu: &Gpu,
+        module: Arc<CudaModule>,
+        origin: KernelOrigin,
+    ) -> Result<Self, DeviceError> {
         let functions = KERNEL_NAMES
             .iter()
             .map(|&name| {
@@ -77,6 +95,33 @@ impl Kernels {
         self.origin
     }
 
+    /// NVRTC PTX of the embedded source, cached per architecture and source; an entry the driver
+    /// refuses is removed and compiled again once.
+    fn load_from_source(
+        gpu: &Gpu,
+        cache_dir: Option<&Path>,
+    ) -> Result<(Arc<CudaModule>, KernelOrigin), DeviceError> {
+        let cc = gpu.info().compute;
+        let compile = || nvrtc::compile(KERNEL_SOURCE, cc);
+        let Some(dir) = cache_dir else {
+            let module = load_image(gpu, Ptx::from_src(compile()?))?;
+            return Ok((module, KernelOrigin::Nvrtc(CacheOutcome::Miss)));
+        };
+        let key = CacheKey::new(&cc.virtual_arch(), KERNEL_SOURCE, &nvrtc::nvrtc_options(cc));
+        let (ptx, outcome) = cache::load_or_build(dir, &key, compile)?;
+        match load_image(gpu, Ptx::from_src(ptx)) {
+            Ok(module) => Ok((module, KernelOrigin::Nvrtc(outcome))),
+            Err(e) if outcome == CacheOutcome::Hit => {
+                log::warn!("the cached kernels did not load ({e}); compiling them again");
+                cache::forget(dir, &key);
+                let (ptx, _) = cache::load_or_build(dir, &key, compile)?;
+                let module = load_image(gpu, Ptx::from_src(ptx))?;
+                Ok((module, KernelOrigin::Nvrtc(CacheOutcome::Rebuilt)))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
     /// The kernel `name` (one of [`KERNEL_NAMES`]).
     pub(crate) fn function(&self, name: &'static str) -> Result<&CudaFunction, DeviceError> {
         self.functions
@@ -97,28 +142,4 @@ fn load_image(gpu: &Gpu, image: Ptx) -> Result<Arc<CudaModule>, DeviceError> {
             "loading the kernels on {}",
             gpu.info()
         )))
-}
-
-/// NVRTC PTX of the embedded source, cached per architecture and source; an entry the driver
-/// refuses is removed and compiled again once.
-fn load_from_source(gpu: &Gpu) -> Result<(Arc<CudaModule>, KernelOrigin), DeviceError> {
-    let cc = gpu.info().compute;
-    let compile = || nvrtc::compile(KERNEL_SOURCE, cc);
-    let Some(dir) = cache::cache_dir() else {
-        let module = load_image(gpu, Ptx::from_src(compile()?))?;
-        return Ok((module, KernelOrigin::Nvrtc(CacheOutcome::Miss)));
-    };
-    let key = CacheKey::new(&cc.virtual_arch(), KERNEL_SOURCE, &nvrtc::nvrtc_options(cc));
-    let (ptx, outcome) = cache::load_or_build(&dir, &key, compile)?;
-    match load_image(gpu, Ptx::from_src(ptx)) {
-        Ok(module) => Ok((module, KernelOrigin::Nvrtc(outcome))),
-        Err(e) if outcome == CacheOutcome::Hit => {
-            log::warn!("the cached kernels did not load ({e}); compiling them again");
-            cache::forget(&dir, &key);
-            let (ptx, _) = cache::load_or_build(&dir, &key, compile)?;
-            let module = load_image(gpu, Ptx::from_src(ptx))?;
-            Ok((module, KernelOrigin::Nvrtc(CacheOutcome::Rebuilt)))
-        }
-        Err(e) => Err(e),
-    }
 }
