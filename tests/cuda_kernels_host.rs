@@ -2,89 +2,19 @@
 //! by `sys/cuda-host-kernels`, against the Rust references on random and edge frames: odd sizes,
 //! pitch wider than the row, every matrix, both ranges, every siting, 8, 10 and 16 bits.
 
-use smoothscale::colour::{
-    f16_to_f32, f32_to_f16, rgb_to_yuv_planes, yuv_planes_to_rgb, Encoding, Matrix, PlaneMut,
-    PlaneRef, Range, Siting,
-};
+mod common;
+
+use common::kernel_cases::{encodings, rgb_frame, to_pitched, Rng, YuvCodes, SITINGS, SIZES};
+use smoothscale::colour::{f16_to_f32, f32_to_f16, Encoding, Siting};
 use smoothscale::cuda::{KernelColour, KernelTile, LaunchDims};
-use smoothscale::frame::RgbFrame;
 use smoothscale_cuda_host_kernels as host;
 use std::ffi::c_void;
-
-const SIZES: [(usize, usize); 7] = [(1, 1), (2, 2), (3, 5), (17, 9), (33, 31), (64, 64), (70, 3)];
-const MATRICES: [Matrix; 3] = [Matrix::Bt601, Matrix::Bt709, Matrix::Bt2020];
-const RANGES: [Range; 2] = [Range::Limited, Range::Full];
-const SITINGS: [Siting; 3] = [Siting::Left, Siting::Center, Siting::TopLeft];
-
-/// xorshift64*: reproducible inputs without a dependency.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-    fn unit(&mut self) -> f32 {
-        (self.next() >> 40) as f32 / (1u64 << 24) as f32
-    }
-}
 
 fn launch(d: LaunchDims) -> host::Launch {
     host::Launch {
         grid: d.grid,
         block: d.block,
     }
-}
-
-/// The sample layouts under test: (bits, sample shift, 16-bit samples).
-const LAYOUTS: [(u32, u32, bool); 3] = [(8, 0, false), (10, 6, true), (16, 0, true)];
-
-/// Kinds of frame content: random codes, black, white, and codes at the extremes.
-fn fill_codes(rng: &mut Rng, kind: usize, max: u64, n: usize, luma: bool, e: Encoding) -> Vec<u16> {
-    let (black, white, neutral) = (e.luma([0.0; 3]), e.luma([1.0; 3]), e.chroma([0.0; 3]).0);
-    (0..n)
-        .map(|_| match (kind, luma) {
-            (0, _) => rng.below(max + 1) as u16,
-            (1, true) => black as u16,
-            (2, true) => white as u16,
-            (1 | 2, false) => neutral as u16,
-            _ => [0, max][rng.below(2) as usize] as u16,
-        })
-        .collect()
-}
-
-/// Writes codes `<< shift` into a pitch-linear plane of `width` samples per row.
-fn to_pitched(codes: &[u16], width: usize, pitch: usize, wide: bool, shift: u32) -> Vec<u8> {
-    let rows = codes.len() / width;
-    let mut out = vec![0xa5u8; pitch * rows];
-    for (k, &c) in codes.iter().enumerate() {
-        let (x, y) = (k % width, k / width);
-        let v = c << shift;
-        if wide {
-            out[y * pitch + 2 * x..][..2].copy_from_slice(&v.to_ne_bytes());
-        } else {
-            out[y * pitch + x] = v as u8;
-        }
-    }
-    out
-}
-
-fn read_pitched(data: &[u8], width: usize, rows: usize, pitch: usize, wide: bool) -> Vec<u16> {
-    let mut out = Vec::with_capacity(width * rows);
-    for y in 0..rows {
-        for x in 0..width {
-            out.push(if wide {
-                u16::from_ne_bytes([data[y * pitch + 2 * x], data[y * pitch + 2 * x + 1]])
-            } else {
-                u16::from(data[y * pitch + x])
-            });
-        }
-    }
-    out
 }
 
 #[test]
@@ -119,24 +49,15 @@ fn yuv420_to_rgb_matches_reference() {
     let mut rng = Rng(1);
     let (mut worst_f32, mut worst_f16) = (0.0f32, 0.0f32);
     let mut cases = 0;
-    for (bits, shift, wide) in LAYOUTS {
-        for matrix in MATRICES {
-            for range in RANGES {
-                let encoding = Encoding {
-                    matrix,
-                    range,
-                    bits,
-                };
-                for siting in SITINGS {
-                    for (i, &(w, h)) in SIZES.iter().enumerate() {
-                        let kind = (i + cases) % 4;
-                        cases += 1;
-                        let (f32_err, f16_err) =
-                            check_yuv_to_rgb(&mut rng, encoding, siting, shift, wide, w, h, kind);
-                        worst_f32 = worst_f32.max(f32_err);
-                        worst_f16 = worst_f16.max(f16_err);
-                    }
-                }
+    for (encoding, shift, wide) in encodings() {
+        for siting in SITINGS {
+            for (i, &(w, h)) in SIZES.iter().enumerate() {
+                let kind = (i + cases) % 4;
+                cases += 1;
+                let (f32_err, f16_err) =
+                    check_yuv_to_rgb(&mut rng, encoding, siting, shift, wide, w, h, kind);
+                worst_f32 = worst_f32.max(f32_err);
+                worst_f16 = worst_f16.max(f16_err);
             }
         }
     }
@@ -156,29 +77,13 @@ fn check_yuv_to_rgb(
     h: usize,
     kind: usize,
 ) -> (f32, f32) {
-    let (cw, ch) = (w.div_ceil(2), h.div_ceil(2));
-    let max = e.max_code() as u64;
-    let y = fill_codes(rng, kind, max, w * h, true, e);
-    let cb = fill_codes(rng, kind, max, cw * ch, false, e);
-    let cr = fill_codes(rng, kind, max, cw * ch, false, e);
-    let uv: Vec<u16> = cb.iter().zip(&cr).flat_map(|(&b, &r)| [b, r]).collect();
+    let cw = w.div_ceil(2);
+    let codes = YuvCodes::generate(rng, e, kind, w, h);
     let bytes = if wide { 2 } else { 1 };
     let (lp, cp) = ((w + 5) * bytes, (2 * cw + 7) * bytes);
-    let luma = to_pitched(&y, w, lp, wide, shift);
-    let chroma = to_pitched(&uv, 2 * cw, cp, wide, shift);
-
-    fn plane(data: &[u16], width: usize, height: usize) -> PlaneRef<'_, u16> {
-        PlaneRef {
-            data,
-            stride: width,
-            width,
-            height,
-        }
-    }
-    let mut frame = RgbFrame::new(w, h);
-    let planes = [plane(&y, w, h), plane(&cb, cw, ch), plane(&cr, cw, ch)];
-    yuv_planes_to_rgb(planes, (1, 1), siting, e, &mut frame);
-    let reference = frame.pad_chw(64);
+    let luma = to_pitched(&codes.y, w, lp, wide, shift);
+    let chroma = to_pitched(&codes.interleaved_chroma(), 2 * cw, cp, wide, shift);
+    let reference = codes.reference_rgb(e, siting, 64);
     let (ow, oh) = (reference.width, reference.height);
 
     let colour = KernelColour::new(e, siting, shift);
@@ -253,30 +158,21 @@ fn rgb_to_yuv420_matches_reference() {
     let mut rng = Rng(2);
     let mut worst = 0u16;
     let mut cases = 0;
-    for (bits, shift, wide) in LAYOUTS {
-        for matrix in MATRICES {
-            for range in RANGES {
-                let e = Encoding {
-                    matrix,
-                    range,
-                    bits,
-                };
-                for siting in SITINGS {
-                    for (&(w, h), half) in SIZES.iter().flat_map(|s| [(s, false), (s, true)]) {
-                        worst = worst.max(check_rgb_to_yuv(
-                            &mut rng,
-                            e,
-                            siting,
-                            shift,
-                            wide,
-                            w,
-                            h,
-                            cases % 4,
-                            half,
-                        ));
-                        cases += 1;
-                    }
-                }
+    for (e, shift, wide) in encodings() {
+        for siting in SITINGS {
+            for (&(w, h), half) in SIZES.iter().flat_map(|s| [(s, false), (s, true)]) {
+                worst = worst.max(check_rgb_to_yuv(
+                    &mut rng,
+                    e,
+                    siting,
+                    shift,
+                    wide,
+                    w,
+                    h,
+                    cases % 4,
+                    half,
+                ));
+                cases += 1;
             }
         }
     }
@@ -296,34 +192,9 @@ fn check_rgb_to_yuv(
     kind: usize,
     half: bool,
 ) -> u16 {
-    let mut value = |_| match kind {
-        0 => rng.unit() * 1.2 - 0.1,
-        1 => 0.0,
-        2 => 1.0,
-        _ => [0.0, 1.0][rng.below(2) as usize],
-    };
-    let mut data: Vec<f32> = (0..3 * w * h).map(&mut value).collect();
-    if half {
-        // The reference of f16 input is that of the input widened back to f32.
-        data.iter_mut()
-            .for_each(|v| *v = f16_to_f32(f32_to_f16(*v)));
-    }
-    let frame = RgbFrame::from_chw(w, h, data).expect("CHW data");
+    let frame = rgb_frame(rng, kind, w, h, half);
     let (cw, ch) = (w.div_ceil(2), h.div_ceil(2));
-    let mut y = vec![0u16; w * h];
-    let (mut cb, mut cr) = (vec![0u16; cw * ch], vec![0u16; cw * ch]);
-    let plane = |d, width, height| PlaneMut {
-        data: d,
-        stride: width,
-        width,
-        height,
-    };
-    let planes = [
-        plane(&mut y, w, h),
-        plane(&mut cb, cw, ch),
-        plane(&mut cr, cw, ch),
-    ];
-    rgb_to_yuv_planes(&frame, planes, (1, 1), siting, e);
+    let reference = YuvCodes::from_rgb(&frame, e, siting);
 
     // The kernel reads a padded layout, as it would a model's output.
     let padded = frame.pad_chw(16);
@@ -362,16 +233,5 @@ fn check_rgb_to_yuv(
             );
         }
     }
-    let got_y = read_pitched(&luma, w, h, lp, wide);
-    let got_uv = read_pitched(&chroma, 2 * cw, ch, cp, wide);
-    let mut worst = 0;
-    for (k, &g) in got_y.iter().enumerate() {
-        assert_eq!(g & ((1 << shift) - 1), 0, "low bits of a shifted sample");
-        worst = worst.max((g >> shift).abs_diff(y[k]));
-    }
-    for k in 0..cw * ch {
-        worst = worst.max((got_uv[2 * k] >> shift).abs_diff(cb[k]));
-        worst = worst.max((got_uv[2 * k + 1] >> shift).abs_diff(cr[k]));
-    }
-    worst
+    reference.max_code_error((&luma, lp), (&chroma, cp), wide, shift)
 }

@@ -2,6 +2,11 @@
 //! by `sys/cuda-host-kernels`, against the Rust references (`tiling`, `RgbFrame::resize_half`,
 //! `scene::luma_difference`): bit-exact, on odd sizes and strides wider than the row.
 
+mod common;
+
+use common::kernel_cases::{
+    scene_pair, upscale_slots, wide_samples, Rng, RESIZE_SIZES, SCENE_CASES, TILE_CASES,
+};
 use smoothscale::colour::{f16_to_f32, f32_to_f16, PlaneRef};
 use smoothscale::cuda::{KernelTile, LaunchDims};
 use smoothscale::frame::RgbFrame;
@@ -10,37 +15,11 @@ use smoothscale::tiling::{extract_tiles, stitch_tiles, TilePlan};
 use smoothscale_cuda_host_kernels as host;
 use std::ffi::c_void;
 
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn unit(&mut self) -> f32 {
-        (self.next() >> 40) as f32 / (1u64 << 24) as f32
-    }
-}
-
 fn launch(d: LaunchDims) -> host::Launch {
     host::Launch {
         grid: d.grid,
         block: d.block,
     }
-}
-
-/// The model stand-in: nearest-neighbour upscaling of every slot by `scale`.
-fn upscale_slots<T: Copy>(batch: &[T], slots: usize, w: usize, h: usize, scale: usize) -> Vec<T> {
-    let mut out = Vec::with_capacity(batch.len() * scale * scale);
-    for s in 0..slots {
-        for y in 0..h * scale {
-            for x in 0..w * scale {
-                out.push(batch[s * w * h + (y / scale) * w + x / scale]);
-            }
-        }
-    }
-    out
 }
 
 /// Extract, "model", stitch with both kernels and both references, for element type `T`.
@@ -105,15 +84,6 @@ fn check_tiles<T: Copy + Default + PartialEq + std::fmt::Debug>(
     );
 }
 
-const TILE_CASES: [(usize, usize, usize, usize, usize); 6] = [
-    (1, 1, 4, 2, 2),
-    (37, 23, 16, 4, 2),
-    (64, 64, 32, 8, 4),
-    (50, 9, 7, 3, 1),
-    (100, 61, 128, 10, 2),
-    (19, 40, 5, 0, 3),
-];
-
 #[test]
 fn tiles_match_reference_f32_and_f16() {
     let mut rng = Rng(3);
@@ -140,7 +110,7 @@ fn tiles_match_reference_f32_and_f16() {
 fn resize_half_matches_reference() {
     let mut rng = Rng(4);
     let mut worst16 = 0.0f32;
-    for (w, h) in [(1, 1), (2, 2), (3, 7), (33, 18), (64, 63)] {
+    for (w, h) in RESIZE_SIZES {
         let data: Vec<f32> = (0..3 * w * h).map(|_| rng.unit() * 1.5 - 0.2).collect();
         let frame = RgbFrame::from_chw(w, h, data).expect("CHW data");
         // Read from a padded layout: row and plane strides wider than the frame.
@@ -246,19 +216,9 @@ fn scene_metric(
 #[test]
 fn scene_difference_matches_reference() {
     let mut rng = Rng(5);
-    for (w, h, cell) in [
-        (1, 1, 8),
-        (9, 5, 4),
-        (64, 36, 8),
-        (100, 57, 16),
-        (31, 31, 1),
-    ] {
+    for (w, h, cell) in SCENE_CASES {
         let pitch = 2 * w + 6;
-        let a: Vec<u8> = (0..pitch * h).map(|_| rng.next() as u8).collect();
-        let mut b = a.clone();
-        b.iter_mut()
-            .take(pitch * h / 2)
-            .for_each(|v| *v = v.wrapping_add(rng.next() as u8 % 40));
+        let (a, b) = scene_pair(&mut rng, pitch, h);
         let plane8 = |d| PlaneRef {
             data: d,
             stride: pitch,
@@ -269,12 +229,7 @@ fn scene_difference_matches_reference() {
         let got = scene_metric(&a, &b, pitch, (w, h, cell), host::ss_host_ss_scene_cells_u8);
         assert_eq!(got, reference, "u8 {w}x{h} cell {cell}");
 
-        let wide = |d: &[u8]| -> Vec<u16> {
-            d.chunks_exact(2)
-                .map(|c| u16::from_ne_bytes([c[0], c[1]]))
-                .collect()
-        };
-        let (a16, b16) = (wide(&a), wide(&b));
+        let (a16, b16) = (wide_samples(&a), wide_samples(&b));
         let (w16, p16) = (w, pitch / 2);
         let plane16 = |d| PlaneRef {
             data: d,

@@ -19,6 +19,9 @@
 use crate::colour::{Encoding, Siting};
 use crate::tiling::Tile;
 
+pub mod backend;
+pub mod device;
+
 /// What the build embedded: a fat binary from nvcc, or the source for NVRTC.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EmbeddedKernels {

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::advice::{advice, Piece, Platform};
+use crate::cuda::backend::{self, CudaPiece, Requested};
 use crate::models::runtime;
 use crate::pipeline::{self, RIFE_FILE, UPSCALE_2X_FILES, UPSCALE_4X_FILE};
 
@@ -239,7 +240,7 @@ pub fn gather() -> Report {
     let onnx_runtime = probe_onnx_runtime(&platform);
     let models = probe_models(&platform);
     let ffmpeg = probe_ffmpeg(&platform);
-    let backend = decide_backend(&cuda, &onnx_runtime, &models, &ffmpeg);
+    let backend = decide_backend(&cuda, &libraries, &onnx_runtime, &models, &ffmpeg);
     Report {
         schema: SCHEMA,
         tool_version: env!("CARGO_PKG_VERSION"),
@@ -533,20 +534,71 @@ fn probe_ffmpeg(platform: &Platform) -> FfmpegReport {
     }
 }
 
-/// `--backend auto` today: always the CPU, since this build has no CUDA backend; the reasons list
-/// that and whatever else is missing for one.
+/// The pieces the CUDA backend needs, as `cuda` and `libraries` found them: the driver, a GPU
+/// (when there is a driver to ask), NVDEC, TensorRT and its ONNX parser, and NVRTC when this
+/// build embedded kernel source.
+pub fn cuda_pieces(cuda: &CudaReport, libraries: &Libraries) -> Vec<CudaPiece> {
+    let missing = |c: &Component| (!c.ok).then(|| c.reason.clone().unwrap_or_default());
+    let mut pieces = vec![CudaPiece::new(
+        format!("the NVIDIA driver ({})", cuda.library),
+        cuda.driver
+            .is_none()
+            .then(|| cuda.reason.clone().unwrap_or_default()),
+    )];
+    if cuda.driver.is_some() {
+        pieces.push(CudaPiece::new(
+            "a CUDA GPU",
+            cuda.gpus.is_empty().then(|| {
+                cuda.gpu_error
+                    .clone()
+                    .unwrap_or_else(|| "the driver sees no GPU".into())
+            }),
+        ));
+    }
+    for (what, c) in [
+        ("NVDEC", &libraries.nvcuvid),
+        ("TensorRT", &libraries.nvinfer),
+        ("TensorRT's ONNX parser", &libraries.nvonnxparser),
+    ] {
+        pieces.push(CudaPiece::new(
+            format!("{what} ({})", c.library),
+            missing(c),
+        ));
+    }
+    if matches!(
+        crate::cuda::embedded_kernels(),
+        crate::cuda::EmbeddedKernels::Source(_)
+    ) {
+        let c = &libraries.nvrtc;
+        pieces.push(CudaPiece::new(format!("NVRTC ({})", c.library), missing(c)));
+    }
+    pieces
+}
+
+/// Probes the CUDA pieces of this machine (what `run --backend auto|cuda` decides with).
+pub fn probe_cuda_pieces() -> Vec<CudaPiece> {
+    let platform = detect_platform();
+    let cuda = probe_cuda(&platform);
+    let cuda_major = cuda
+        .driver
+        .as_ref()
+        .and_then(|d| d.cuda_version.as_ref())
+        .and_then(|v| v.split('.').next()?.parse().ok());
+    cuda_pieces(&cuda, &probe_libraries(&platform, cuda_major))
+}
+
+/// What `--backend auto` picks ([`crate::cuda::backend`]: today always the CPU) and why not
+/// CUDA, and what the CPU backend lacks.
 pub fn decide_backend(
     cuda: &CudaReport,
+    libraries: &Libraries,
     onnx_runtime: &Component,
     models: &ModelsReport,
     ffmpeg: &FfmpegReport,
 ) -> BackendReport {
-    let mut because = vec!["this build has no CUDA backend yet".to_string()];
-    if cuda.driver.is_none() {
-        because.push(format!("the CUDA driver ({}) is missing", cuda.library));
-    } else if cuda.gpus.is_empty() {
-        because.push("the CUDA driver sees no GPU".into());
-    }
+    let pieces = cuda_pieces(cuda, libraries);
+    let auto = backend::decide(Requested::Auto, || pieces.clone()).map_or("cpu", |b| b.name());
+    let because = backend::cuda_blockers(&pieces);
     let mut cpu_missing = Vec::new();
     if !onnx_runtime.ok {
         cpu_missing.push("ONNX Runtime (for any model)".to_string());
@@ -572,8 +624,8 @@ pub fn decide_backend(
         }
     }
     BackendReport {
-        auto: "cpu",
-        cuda_available: false,
+        auto,
+        cuda_available: because.is_empty(),
         cuda_unavailable_because: because,
         cpu_missing,
     }
@@ -621,17 +673,18 @@ mod tests {
                 Component::found("libx265", None),
             ],
         };
-        let backend = decide_backend(&cuda, &onnx_runtime, &models, &ffmpeg);
+        let libraries = Libraries {
+            nvcuvid: missing("libnvcuvid.so.1", Piece::Nvcuvid, &platform),
+            nvidia_encode: missing("libnvidia-encode.so.1", Piece::NvidiaEncode, &platform),
+            nvinfer: missing("libnvinfer.so.10", Piece::Nvinfer, &platform),
+            nvonnxparser: missing("libnvonnxparser.so.10", Piece::Nvonnxparser, &platform),
+            nvrtc: missing("libnvrtc.so.13", Piece::Nvrtc, &platform),
+        };
+        let backend = decide_backend(&cuda, &libraries, &onnx_runtime, &models, &ffmpeg);
         Report {
             schema: SCHEMA,
             tool_version: "0.1.0",
-            libraries: Libraries {
-                nvcuvid: missing("libnvcuvid.so.1", Piece::Nvcuvid, &platform),
-                nvidia_encode: missing("libnvidia-encode.so.1", Piece::NvidiaEncode, &platform),
-                nvinfer: missing("libnvinfer.so.10", Piece::Nvinfer, &platform),
-                nvonnxparser: missing("libnvonnxparser.so.10", Piece::Nvonnxparser, &platform),
-                nvrtc: missing("libnvrtc.so.13", Piece::Nvrtc, &platform),
-            },
+            libraries,
             tensorrt_shim: ShimReport {
                 compiled: false,
                 headers_version: None,
@@ -703,24 +756,37 @@ mod tests {
     #[test]
     fn the_backend_is_cpu_and_says_why_not_cuda() {
         let report = bare_jetson();
+        let because = &report.backend.cuda_unavailable_because;
         assert_eq!(
-            report.backend.cuda_unavailable_because,
+            because[..5],
             [
-                "this build has no CUDA backend yet",
-                "the CUDA driver (libcuda.so.1) is missing"
+                backend::NO_CUDA_PIPELINE,
+                "the NVIDIA driver (libcuda.so.1) is missing",
+                "NVDEC (libnvcuvid.so.1) is missing",
+                "TensorRT (libnvinfer.so.10) is missing",
+                "TensorRT's ONNX parser (libnvonnxparser.so.10) is missing",
             ]
         );
+        // NVRTC counts only where the build embedded the kernel source.
+        let source = matches!(
+            crate::cuda::embedded_kernels(),
+            crate::cuda::EmbeddedKernels::Source(_)
+        );
+        assert_eq!(because.len(), 5 + usize::from(source), "{because:?}");
         // A driver that sees no GPU is its own reason.
         let mut cuda = report.cuda.clone();
         cuda.driver = Some(DriverReport {
             cuda_version: Some("13.0".into()),
             version_error: None,
         });
-        let backend = decide_backend(&cuda, &report.onnx_runtime, &report.models, &report.ffmpeg);
-        assert_eq!(
-            backend.cuda_unavailable_because[1],
-            "the CUDA driver sees no GPU"
+        let backend = decide_backend(
+            &cuda,
+            &report.libraries,
+            &report.onnx_runtime,
+            &report.models,
+            &report.ffmpeg,
         );
+        assert_eq!(backend.cuda_unavailable_because[1], "a CUDA GPU is missing");
         assert!(!backend.cuda_available);
     }
 
@@ -776,13 +842,19 @@ mod tests {
         };
         report.backend = decide_backend(
             &report.cuda,
+            &report.libraries,
             &report.onnx_runtime,
             &report.models,
             &report.ffmpeg,
         );
+        // The driver and the GPU are there; NVDEC and the ONNX parser still are not.
         assert_eq!(
-            report.backend.cuda_unavailable_because,
-            ["this build has no CUDA backend yet"]
+            report.backend.cuda_unavailable_because[..3],
+            [
+                backend::NO_CUDA_PIPELINE,
+                "NVDEC (libnvcuvid.so.1) is missing",
+                "TensorRT's ONNX parser (libnvonnxparser.so.10) is missing",
+            ]
         );
         let text = super::super::render_plain(&report);
         let has = |line: &str| text.lines().any(|l| l == line);

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod gpu;
+pub mod kernel_cases;
 pub mod model_files;
 
 use std::path::{Path, PathBuf};

@@ -1,0 +1,193 @@
+//! Device memory that knows what it holds: [`DeviceFrame`] (one frame of a [`FrameLayout`]) and
+//! [`TileBatch`] (the model's batch of tile slots). The memory is a cudarc `CudaSlice`, freed when
+//! the value drops. The host copies are named `copy_*` and are for tests and diagnostics: the
+//! pipeline keeps pixels on the device.
+
+use std::sync::Arc;
+
+use cudarc::driver::{CudaContext, CudaSlice, CudaStream, CudaView, CudaViewMut};
+
+use super::error::DeviceError;
+use super::layout::{FrameLayout, PixelFormat};
+
+/// One frame in device memory.
+#[derive(Debug)]
+pub struct DeviceFrame {
+    layout: FrameLayout,
+    data: CudaSlice<u8>,
+}
+
+fn alloc_zeroed(stream: &Arc<CudaStream>, bytes: usize) -> Result<CudaSlice<u8>, DeviceError> {
+    stream
+        .alloc_zeros::<u8>(bytes)
+        .map_err(DeviceError::driver(format!("allocating {bytes} bytes")))
+}
+
+fn upload(
+    stream: &Arc<CudaStream>,
+    host: &[u8],
+    expected: usize,
+) -> Result<CudaSlice<u8>, DeviceError> {
+    if host.len() != expected {
+        return Err(DeviceError::HostData(format!(
+            "{} bytes given for a buffer of {expected}",
+            host.len()
+        )));
+    }
+    stream.clone_htod(host).map_err(DeviceError::driver(format!(
+        "copying {expected} bytes to the device"
+    )))
+}
+
+fn download(stream: &Arc<CudaStream>, data: &CudaSlice<u8>) -> Result<Vec<u8>, DeviceError> {
+    let doing = || format!("copying {} bytes to the host", data.len());
+    let host = stream
+        .clone_dtoh(data)
+        .map_err(DeviceError::driver(doing()))?;
+    stream.synchronize().map_err(DeviceError::driver(doing()))?;
+    Ok(host)
+}
+
+impl DeviceFrame {
+    /// A zeroed frame of `layout`.
+    pub fn alloc_zeroed(
+        stream: &Arc<CudaStream>,
+        layout: FrameLayout,
+    ) -> Result<Self, DeviceError> {
+        Ok(DeviceFrame {
+            layout,
+            data: alloc_zeroed(stream, layout.bytes())?,
+        })
+    }
+
+    /// A frame of `layout` holding a copy of `host` (exactly [`FrameLayout::bytes`] long, in the
+    /// layout's arrangement).
+    pub fn copy_from_host(
+        stream: &Arc<CudaStream>,
+        layout: FrameLayout,
+        host: &[u8],
+    ) -> Result<Self, DeviceError> {
+        Ok(DeviceFrame {
+            layout,
+            data: upload(stream, host, layout.bytes())?,
+        })
+    }
+
+    /// A copy of the whole frame on the host (waits for the stream).
+    pub fn copy_to_host(&self, stream: &Arc<CudaStream>) -> Result<Vec<u8>, DeviceError> {
+        download(stream, &self.data)
+    }
+
+    pub fn layout(&self) -> &FrameLayout {
+        &self.layout
+    }
+
+    pub fn format(&self) -> PixelFormat {
+        self.layout.format
+    }
+
+    /// The context (device) the memory belongs to.
+    pub fn context(&self) -> &Arc<CudaContext> {
+        self.data.context()
+    }
+
+    /// The whole buffer (planar frames: the three planes).
+    pub(crate) fn view(&self) -> CudaView<'_, u8> {
+        self.data.as_view()
+    }
+
+    pub(crate) fn view_mut(&mut self) -> CudaViewMut<'_, u8> {
+        self.data.as_view_mut()
+    }
+
+    /// The luma and chroma planes (Y'CbCr).
+    pub(crate) fn planes(&self) -> (CudaView<'_, u8>, CudaView<'_, u8>) {
+        self.data.split_at(self.layout.chroma_offset())
+    }
+
+    pub(crate) fn planes_mut(&mut self) -> (CudaViewMut<'_, u8>, CudaViewMut<'_, u8>) {
+        let at = self.layout.chroma_offset();
+        self.data.split_at_mut(at)
+    }
+}
+
+/// A batch tensor `[tiles, 3, slot_height, slot_width]` of f32 or f16 elements.
+#[derive(Debug)]
+pub struct TileBatch {
+    /// [`PixelFormat::RgbF32`] or [`PixelFormat::RgbF16`].
+    pub format: PixelFormat,
+    pub tiles: usize,
+    pub slot_width: usize,
+    pub slot_height: usize,
+    data: CudaSlice<u8>,
+}
+
+impl TileBatch {
+    fn bytes(format: PixelFormat, tiles: usize, w: usize, h: usize) -> Result<usize, DeviceError> {
+        if format.is_yuv() || tiles == 0 || w == 0 || h == 0 {
+            return Err(DeviceError::Layout(format!(
+                "a batch of {tiles} {w}x{h} {format:?} slots"
+            )));
+        }
+        [tiles, 3, w, h, format.sample_bytes()]
+            .iter()
+            .try_fold(1usize, |acc, &n| acc.checked_mul(n))
+            .filter(|&b| b <= i64::MAX as usize && w <= i32::MAX as usize && h <= i32::MAX as usize)
+            .ok_or_else(|| {
+                DeviceError::Layout(format!("a batch of {tiles} {w}x{h} slots is too large"))
+            })
+    }
+
+    /// A zeroed batch.
+    pub fn alloc_zeroed(
+        stream: &Arc<CudaStream>,
+        format: PixelFormat,
+        tiles: usize,
+        slot_width: usize,
+        slot_height: usize,
+    ) -> Result<Self, DeviceError> {
+        let bytes = Self::bytes(format, tiles, slot_width, slot_height)?;
+        Ok(TileBatch {
+            format,
+            tiles,
+            slot_width,
+            slot_height,
+            data: alloc_zeroed(stream, bytes)?,
+        })
+    }
+
+    /// A batch holding a copy of `host` (a model's output, in tests).
+    pub fn copy_from_host(
+        stream: &Arc<CudaStream>,
+        format: PixelFormat,
+        (tiles, slot_width, slot_height): (usize, usize, usize),
+        host: &[u8],
+    ) -> Result<Self, DeviceError> {
+        let bytes = Self::bytes(format, tiles, slot_width, slot_height)?;
+        Ok(TileBatch {
+            format,
+            tiles,
+            slot_width,
+            slot_height,
+            data: upload(stream, host, bytes)?,
+        })
+    }
+
+    /// The context (device) the memory belongs to.
+    pub fn context(&self) -> &Arc<CudaContext> {
+        self.data.context()
+    }
+
+    /// A copy of the batch on the host (waits for the stream).
+    pub fn copy_to_host(&self, stream: &Arc<CudaStream>) -> Result<Vec<u8>, DeviceError> {
+        download(stream, &self.data)
+    }
+
+    pub(crate) fn view(&self) -> CudaView<'_, u8> {
+        self.data.as_view()
+    }
+
+    pub(crate) fn view_mut(&mut self) -> CudaViewMut<'_, u8> {
+        self.data.as_view_mut()
+    }
+}
