@@ -38,8 +38,8 @@ pub enum EngineBuildError {
     Graph {
         /// The model file.
         path: PathBuf,
-        /// Why.
-        source: RuntimeError,
+        /// Why (boxed: it is large).
+        source: Box<RuntimeError>,
     },
     /// The shape or precision does not suit the network, GPU or TensorRT.
     #[error(transparent)]
@@ -230,7 +230,7 @@ pub fn prepare(
     let (_, graph) = graph_for(loaded.architecture, &loaded.state_dict, graph_shape(shape))
         .map_err(|source| EngineBuildError::Graph {
             path: model.to_path_buf(),
-            source,
+            source: Box::new(source),
         })?;
     let sha = model_sha256(model).map_err(io_error("read", model))?;
     let key = engine_key(&sha, loaded.architecture, shape, options, target);

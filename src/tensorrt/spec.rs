@@ -192,7 +192,7 @@ pub fn check_shape(net: Network, shape: EngineShape) -> Result<(), SpecError> {
     };
     let multiple = net.multiple();
     let aligned = |what, value: usize| {
-        if value % multiple == 0 {
+        if value.is_multiple_of(multiple) {
             Ok(())
         } else {
             Err(SpecError::NotMultiple {
