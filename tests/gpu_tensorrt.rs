@@ -15,7 +15,8 @@ use smoothscale::models::runtime::model::{crop, reflect_pad, zero_pad};
 use smoothscale::models::weights::Tensor;
 use smoothscale::pipeline::Tiling;
 use smoothscale::tensorrt::builder::{prepare, Toolchain};
-use smoothscale::tensorrt::spec::{output_shape, shape_for_job, BuildOptions, Network};
+use smoothscale::tensorrt::jobs::shape_for_job;
+use smoothscale::tensorrt::spec::{output_shape, BuildOptions, Network};
 use smoothscale::tensorrt::stage::{Input, TensorRtStage};
 use smoothscale::tensorrt::{CacheDecision, EngineCache, EnginePrecision};
 

@@ -287,3 +287,7 @@ pub fn build_estimate(previous: Option<&Manifest>, network: Network) -> String {
     };
     format!("usually {range} (a guess: depends on the GPU, precision and timing cache)")
 }
+
+#[cfg(test)]
+#[path = "builder_tests.rs"]
+mod tests;

@@ -1,6 +1,6 @@
 //! TensorRT engines: what engine a model needs (`spec`, `profile`), building it (`builder`), the
 //! cache that decides whether a built plan can be reused (`cache`, `manifest`), and running it on
-//! device buffers (`stage`, `interface`).
+//! device buffers (`stage`, `interface`, `jobs`).
 //!
 //! The FFI and the safe wrappers over TensorRT live in the `smoothscale-tensorrt-sys` crate. All
 //! but `builder` and `stage` is pure Rust and tested everywhere; those two are compiled here but
@@ -9,10 +9,12 @@
 pub mod builder;
 pub mod cache;
 pub mod interface;
+pub mod jobs;
 pub mod manifest;
 pub mod profile;
 pub mod spec;
 pub mod stage;
+pub mod validate;
 
 pub use cache::{
     sha256_file, CacheDecision, ComputeCapability, EngineCache, EngineKey, EnginePrecision,
