@@ -1,6 +1,6 @@
 # RIFE v4.25 interpolation of 1080p video. Frames are padded to a multiple of 64 (1920x1080 ->
-# 1920x1088) before the engine and cropped after it. The warp and its sampling grid stay fp32 in
-# the graph (explicit casts), the rest may run in fp16.
+# 1920x1088) before the engine and cropped after it. The graph computes the warp's sampling grid
+# in fp32 behind explicit casts; the rest may run in fp16.
 description = RIFE v4.25, whole 1920x1088 frames, fp16
 model = rife-v4.25/flownet.pkl
 height = 1088
