@@ -3,6 +3,7 @@
 mod batch;
 mod bench;
 mod doctor;
+mod engine_build;
 mod export_onnx;
 mod options;
 mod progress;
@@ -42,6 +43,8 @@ enum Command {
     Batch(Box<batch::BatchArgs>),
     /// Write the ONNX graph of a model file.
     ExportOnnx(export_onnx::ExportOnnxArgs),
+    /// Build the TensorRT engine of a model for this GPU (or find it in the engine cache).
+    EngineBuild(engine_build::EngineBuildArgs),
     /// Time each stage on a fixed synthetic workload; compare with a baseline.
     Bench(bench::BenchArgs),
     /// Run golden cases through the CPU runner and compare with the reference outputs.
@@ -58,6 +61,7 @@ pub fn main() -> ExitCode {
         Command::Run(args) => run::run(args, cli.quiet, cli.verbose),
         Command::Batch(args) => batch::run(args, cli.quiet, cli.verbose),
         Command::ExportOnnx(args) => export_onnx::run(args),
+        Command::EngineBuild(args) => engine_build::run(args, cli.quiet),
         Command::Verify(args) => verify::run(args),
         Command::Bench(args) => bench::run(args, cli.quiet),
         Command::Doctor(args) => doctor::run(args),

@@ -212,7 +212,12 @@ fn manifest_round_trips() {
     let m = manifest(key(), 123);
     write_manifest(&cache.manifest_path("rife"), &m).unwrap();
     assert_eq!(read_manifest(&cache.manifest_path("rife")).unwrap(), m);
-    assert!(!cache.dir().join("rife.json.partial").exists());
+    // Only the manifest is left: the temporary file was renamed.
+    let names: Vec<_> = std::fs::read_dir(cache.dir())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names, vec![std::ffi::OsString::from("rife.json")]);
 }
 
 #[test]

@@ -120,16 +120,33 @@ fn validate(m: &Manifest) -> Result<(), String> {
 
 /// Writes a manifest atomically (temporary file, then rename), creating the directory.
 pub fn write_manifest(path: &Path, manifest: &Manifest) -> io::Result<()> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    let json = serde_json::to_vec_pretty(manifest).map_err(io::Error::other)?;
-    let tmp = path.with_extension("json.partial");
-    {
+    let mut json = serde_json::to_vec_pretty(manifest).map_err(io::Error::other)?;
+    json.push(b'\n');
+    write_atomically(path, &json)
+}
+
+/// Writes `bytes` to `path` through a temporary file beside it (`.NAME.PID.partial`, synced, then
+/// renamed over `path`), creating the directory; on failure the temporary file is removed and
+/// `path` is untouched.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    std::fs::create_dir_all(dir)?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.{}.partial", std::process::id()));
+    let result = (|| {
         let mut f = File::create(&tmp)?;
-        f.write_all(&json)?;
-        f.write_all(b"\n")?;
+        f.write_all(bytes)?;
         f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
     }
-    std::fs::rename(&tmp, path)
+    result
 }

@@ -1,18 +1,28 @@
-//! TensorRT engines: the cache that decides whether a built plan can be reused.
+//! TensorRT engines: what engine a model needs (`spec`, `profile`), building it (`builder`), the
+//! cache that decides whether a built plan can be reused (`cache`, `manifest`), and running it on
+//! device buffers (`stage`, `interface`, `jobs`).
 //!
-//! The FFI and the safe wrappers over TensorRT live in the `smoothscale-tensorrt-sys` crate; this
-//! module is pure Rust and runs everywhere.
+//! The FFI and the safe wrappers over TensorRT live in the `smoothscale-tensorrt-sys` crate. All
+//! but `builder` and `stage` is pure Rust and tested everywhere; those two are compiled here but
+//! not yet run on a GPU.
 
+pub mod builder;
 pub mod cache;
+pub mod interface;
+pub mod jobs;
 pub mod manifest;
+pub mod profile;
+pub mod spec;
+pub mod stage;
+pub mod validate;
 
 pub use cache::{
     sha256_file, CacheDecision, ComputeCapability, EngineCache, EngineKey, EnginePrecision,
     InputProfile,
 };
 pub use manifest::{
-    manifest_from_bytes, read_manifest, write_manifest, Manifest, ManifestError, MANIFEST_FORMAT,
-    MAX_MANIFEST_BYTES,
+    manifest_from_bytes, read_manifest, write_atomically, write_manifest, Manifest, ManifestError,
+    MANIFEST_FORMAT, MAX_MANIFEST_BYTES,
 };
 
 /// The engine cache folder: `$SMOOTHSCALE_ENGINE_CACHE`, else

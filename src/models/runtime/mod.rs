@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 
 pub use error::RuntimeError;
-pub use model::{graph_for, Encoded, Model, ModelKind, RIFE_MULTIPLE};
+pub use model::{graph_for, kind_of, Encoded, Model, ModelKind, RIFE_MULTIPLE};
 pub use session::{CpuSession, TensorView};
 
 /// The ONNX Runtime release the runner is built for.

@@ -48,36 +48,39 @@ pub struct Model {
     encoder_runs: usize,
 }
 
+/// What a checkpoint's network does, and the padding its inputs need.
+pub fn kind_of(arch: Architecture) -> ModelKind {
+    match arch {
+        Architecture::Rife425 => ModelKind::Rife,
+        Architecture::RrdbNet { scale, .. } => ModelKind::Upscaler {
+            pad_multiple: match scale {
+                2 => 2,
+                1 => 4,
+                _ => 1,
+            },
+        },
+        Architecture::SrVgg { .. } => ModelKind::Upscaler { pad_multiple: 1 },
+    }
+}
+
 /// Builds the ONNX graph of a checkpoint's network for `shape` (RIFE at model scale 1.0).
 pub fn graph_for(
     arch: Architecture,
     sd: &StateDict,
     shape: GraphShape,
 ) -> Result<(ModelKind, Vec<u8>), RuntimeError> {
-    Ok(match arch {
+    let bytes = match arch {
         Architecture::Rife425 => {
             let opts = RifeOptions {
                 shape,
                 ..RifeOptions::default()
             };
-            (ModelKind::Rife, onnx::rife(sd, opts)?)
+            onnx::rife(sd, opts)?
         }
-        Architecture::RrdbNet { scale, .. } => {
-            let pad_multiple = match scale {
-                2 => 2,
-                1 => 4,
-                _ => 1,
-            };
-            (
-                ModelKind::Upscaler { pad_multiple },
-                onnx::rrdbnet(sd, shape)?,
-            )
-        }
-        Architecture::SrVgg { .. } => (
-            ModelKind::Upscaler { pad_multiple: 1 },
-            onnx::srvgg(sd, shape)?,
-        ),
-    })
+        Architecture::RrdbNet { .. } => onnx::rrdbnet(sd, shape)?,
+        Architecture::SrVgg { .. } => onnx::srvgg(sd, shape)?,
+    };
+    Ok((kind_of(arch), bytes))
 }
 
 impl Model {

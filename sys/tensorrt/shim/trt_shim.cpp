@@ -32,6 +32,9 @@ nvinfer1::ICudaEngine const *as_cpp(trt_engine const *p) {
 nvinfer1::IExecutionContext *as_cpp(trt_context *p) {
     return reinterpret_cast<nvinfer1::IExecutionContext *>(p);
 }
+nvinfer1::IExecutionContext const *as_cpp(trt_context const *p) {
+    return reinterpret_cast<nvinfer1::IExecutionContext const *>(p);
+}
 nvinfer1::IBuilder *as_cpp(trt_builder *p) { return reinterpret_cast<nvinfer1::IBuilder *>(p); }
 nvinfer1::INetworkDefinition *as_cpp(trt_network *p) {
     return reinterpret_cast<nvinfer1::INetworkDefinition *>(p);
@@ -167,6 +170,13 @@ int32_t trt_context_set_profile(trt_context *context, int32_t profile, void *str
 int32_t trt_context_set_input_shape(trt_context *context, const char *name, const trt_dims *dims) {
     if (context == nullptr || name == nullptr || dims == nullptr) return 0;
     return as_cpp(context)->setInputShape(name, to_dims(*dims)) ? 1 : 0;
+}
+
+int32_t trt_context_tensor_shape(const trt_context *context, const char *name, trt_dims *out) {
+    if (context == nullptr || name == nullptr || out == nullptr) return 0;
+    if (as_cpp(context)->getEngine().getTensorIOMode(name) == nvinfer1::TensorIOMode::kNONE) return 0;
+    from_dims(as_cpp(context)->getTensorShape(name), out);
+    return 1;
 }
 
 int32_t trt_context_set_tensor_address(trt_context *context, const char *name, void *address) {

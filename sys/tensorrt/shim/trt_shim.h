@@ -110,6 +110,10 @@ void trt_context_destroy(trt_context *context);
 /** Selects an optimization profile; `stream` is a cudaStream_t. */
 int32_t trt_context_set_profile(trt_context *context, int32_t profile, void *stream);
 int32_t trt_context_set_input_shape(trt_context *context, const char *name, const trt_dims *dims);
+/** Writes the shape of an I/O tensor as the context resolves it for the input shapes set so far
+ * (output shapes are known once every dynamic input has its shape); returns 0 when the name is
+ * unknown. */
+int32_t trt_context_tensor_shape(const trt_context *context, const char *name, trt_dims *out);
 /** Binds a device buffer to a tensor. */
 int32_t trt_context_set_tensor_address(trt_context *context, const char *name, void *address);
 /** Enqueues inference on `stream` (a cudaStream_t). */

@@ -289,6 +289,23 @@ impl ExecutionContext {
         self.check(ok, "set an input shape")
     }
 
+    /// The shape of an I/O tensor as this context resolves it: an input's set shape, or an
+    /// output's shape once every dynamic input has one. `None` when the engine has no such tensor.
+    pub fn tensor_shape(&self, name: &str) -> Result<Option<Vec<i64>>, TrtError> {
+        let c = c_name(name)?;
+        crate::shim!(self.engine.runtime.api, {
+            let mut dims = ffi::trt_dims {
+                nb_dims: 0,
+                d: [0; ffi::TRT_SHIM_MAX_DIMS as usize],
+            };
+            // SAFETY: the context is live; `c` and `dims` outlive the call, which writes only
+            // `dims`.
+            let ok =
+                unsafe { ffi::trt_context_tensor_shape(self.ptr.as_ptr(), c.as_ptr(), &mut dims) };
+            Ok((ok != 0).then(|| from_dims(&dims)))
+        })
+    }
+
     /// Binds a device buffer to a tensor.
     ///
     /// # Safety
