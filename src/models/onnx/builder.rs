@@ -222,17 +222,26 @@ impl GraphBuilder {
         out
     }
 
-    /// Appends a single-output node of the custom operator `op` in `domain` (version 1) and
-    /// returns its output name; the domain is imported by [`Self::finish`].
-    pub fn custom_op(&mut self, domain: &str, op: &str, inputs: &[&str]) -> String {
+    /// Appends a node of the custom operator `op` in `domain` (version 1) with `outputs` outputs
+    /// and returns their names; the domain is imported by [`Self::finish`].
+    pub fn custom_op_outputs(
+        &mut self,
+        domain: &str,
+        op: &str,
+        inputs: &[&str],
+        outputs: usize,
+    ) -> Vec<String> {
         if !self.domains.iter().any(|(d, _)| d == domain) {
             self.domains.push((domain.to_owned(), 1));
         }
-        let out = self.op(op, inputs, vec![]);
+        let outs: Vec<String> = (0..outputs)
+            .map(|_| self.fresh(&op.to_ascii_lowercase()))
+            .collect();
+        self.push_node(op, inputs, vec![], &outs);
         if let Some(node) = self.nodes.last_mut() {
             node.domain = Some(domain.to_owned());
         }
-        out
+        outs
     }
 
     /// The finished model (opset [`OPSET_VERSION`], IR [`IR_VERSION`]).

@@ -240,11 +240,10 @@ pub fn rife_model(sd: &StateDict, opts: RifeOptions) -> Result<ModelProto, Graph
     let mut state = if_block(&mut g, &wts, 0, c[0], &x, None, scales[0])?;
     let mut flow_a = g.slice(&state.flow, 1, 0, 2);
     let mut flow_b = g.slice(&state.flow, 1, 2, 4);
-    let mut w0 = grid.warp(&mut g, &img0, &flow_a);
-    let mut w1 = grid.warp(&mut g, &img1, &flow_b);
     for i in 1..5 {
-        let wf0 = grid.warp(&mut g, &f0, &flow_a);
-        let wf1 = grid.warp(&mut g, &f1, &flow_b);
+        // Each frame and its features move by the same flow: one warp node on the CPU.
+        let [w0, wf0] = grid.warp_all(&mut g, [&img0, &f0], &flow_a);
+        let [w1, wf1] = grid.warp_all(&mut g, [&img1, &f1], &flow_b);
         let parts = [
             w0.as_str(),
             &w1,
@@ -260,9 +259,9 @@ pub fn rife_model(sd: &StateDict, opts: RifeOptions) -> Result<ModelProto, Graph
         state = BlockOut { flow, ..next };
         flow_a = g.slice(&state.flow, 1, 0, 2);
         flow_b = g.slice(&state.flow, 1, 2, 4);
-        w0 = grid.warp(&mut g, &img0, &flow_a);
-        w1 = grid.warp(&mut g, &img1, &flow_b);
     }
+    let w0 = grid.warp(&mut g, &img0, &flow_a);
+    let w1 = grid.warp(&mut g, &img1, &flow_b);
     let m = g.sigmoid(&state.mask);
     let one = g.scalar("one", 1.0);
     let inv = g.sub(&one, &m);

@@ -6,10 +6,10 @@ use super::proto::DataType;
 
 /// The custom operator domain of the CPU runner's graphs.
 pub const CPU_WARP_DOMAIN: &str = "ai.smoothscale.cpu";
-/// The CPU runner's warp operator (`crate::models::runtime::warp`): [`WarpGrid::warp`] as one
-/// node, inputs `x` (N,C,H,W) and `flow` (N,2,H,W, pixels, x then y), output (N,C,H,W). It
-/// computes the sampling grid with the same fp32 operations as the graph (`base + flow / half`)
-/// and samples as `GridSample` (bilinear, border, `align_corners`) does.
+/// The CPU runner's warp operator (`crate::models::runtime::warp`): [`WarpGrid::warp_all`] as
+/// one node, inputs `flow` (N,2,H,W, pixels, x then y) and one or more `x` (N,C,H,W), one output
+/// per `x`. It computes the sampling grid with the same fp32 operations as the graph
+/// (`base + flow / half`) and samples as `GridSample` (bilinear, border, `align_corners`) does.
 pub const CPU_WARP_OP: &str = "BackwardWarp";
 
 /// The sampling grid shared by every warp of one graph (all warps run at full resolution).
@@ -100,16 +100,31 @@ impl WarpGrid {
 
     /// Backward-warps `x` (NCHW) by the 2-channel flow `flow` (pixels, x then y).
     pub(crate) fn warp(&self, g: &mut GraphBuilder, x: &str, flow: &str) -> String {
+        let [y] = self.warp_all(g, [x], flow);
+        y
+    }
+
+    /// Backward-warps each of `xs` by the same flow: one [`CPU_WARP_OP`] node for all of them
+    /// (the sampling positions computed once), or one `GridSample` each.
+    pub(crate) fn warp_all<const K: usize>(
+        &self,
+        g: &mut GraphBuilder,
+        xs: [&str; K],
+        flow: &str,
+    ) -> [String; K] {
         let flow = g.cast(flow, DataType::Float);
-        let x = g.cast(x, DataType::Float);
-        let y = if self.cpu_op {
-            g.custom_op(CPU_WARP_DOMAIN, CPU_WARP_OP, &[&x, &flow])
+        let xs = xs.map(|x| g.cast(x, DataType::Float));
+        let ys = if self.cpu_op {
+            let mut inputs = vec![flow.as_str()];
+            inputs.extend(xs.iter().map(String::as_str));
+            let outs = g.custom_op_outputs(CPU_WARP_DOMAIN, CPU_WARP_OP, &inputs, K);
+            std::array::from_fn(|k| outs[k].clone())
         } else {
             let nhwc = g.transpose(&flow, &[0, 2, 3, 1]);
             let norm = g.div(&nhwc, &self.half);
             let grid = g.add(&norm, &self.base);
-            g.grid_sample(&x, &grid)
+            xs.map(|x| g.grid_sample(&x, &grid))
         };
-        g.cast(&y, DataType::Float)
+        ys.map(|y| g.cast(&y, DataType::Float))
     }
 }

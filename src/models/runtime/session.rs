@@ -49,6 +49,13 @@ impl CpuSession {
             .map_err(|e| RuntimeError::Ort(e.to_string()))?
             .with_operators(super::warp::operator_domain(threads)?)
             .map_err(|e| RuntimeError::Ort(e.to_string()))?;
+        // Performance work: ONNX Runtime's per-node timings, one JSON file per session, named
+        // from this prefix (written when the session is dropped).
+        if let Some(prefix) = std::env::var_os("SMOOTHSCALE_ORT_PROFILE") {
+            builder = builder
+                .with_profiling(prefix)
+                .map_err(|e| RuntimeError::Ort(e.to_string()))?;
+        }
         let session = builder.commit_from_memory(onnx)?;
         let inputs = session
             .inputs()

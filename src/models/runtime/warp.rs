@@ -1,6 +1,6 @@
 //! RIFE's backward warp for the CPU runner, registered with ONNX Runtime as the custom operator
-//! [`WARP_OP`] in the domain [`WARP_DOMAIN`]: inputs `x` (N,C,H,W) and `flow` (N,2,H,W, in
-//! pixels, x then y), output (N,C,H,W).
+//! [`WARP_OP`] in the domain [`WARP_DOMAIN`]: inputs `flow` (N,2,H,W, in pixels, x then y) and
+//! one or more `x` (N,C,H,W, e.g. a frame and its features), one output per `x`.
 //!
 //! It computes what the exported graph computes with `Transpose`, `Div`, `Add` and `GridSample`
 //! (bilinear, border, `align_corners`): the grid `base + flow / ((size - 1) / 2)` with the same
@@ -22,13 +22,25 @@ use ort::value::TensorElementType;
 use crate::models::onnx::warp::linspace_pm1;
 pub use crate::models::onnx::warp::{CPU_WARP_DOMAIN as WARP_DOMAIN, CPU_WARP_OP as WARP_OP};
 
-/// Sizes of one warp: `n` images of `c` channels, `h` x `w`.
+/// Sizes of one warp: `n` images of `h` x `w` (each warped input has its own channel count).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WarpDims {
     pub n: usize,
-    pub c: usize,
     pub h: usize,
     pub w: usize,
+}
+
+impl WarpDims {
+    fn plane(&self) -> usize {
+        self.h * self.w
+    }
+}
+
+/// One warped input: its data (`n, channels, h, w`) and channel count.
+#[derive(Debug, Clone, Copy)]
+pub struct Planes<'a> {
+    pub data: &'a [f32],
+    pub channels: usize,
 }
 
 /// One axis of the sampling grid: the base positions in [-1, 1] and the flow normalisation.
@@ -68,7 +80,10 @@ struct Taps {
 }
 
 fn taps(ix: f32, iy: f32, w: usize, h: usize) -> Taps {
-    let (x0, y0) = (ix.floor(), iy.floor());
+    // The positions are clipped to [0, size - 1], where truncation is `floor` (and, unlike
+    // `floor` on baseline x86-64, not a libm call).
+    let (xi, yi) = (ix as usize, iy as usize);
+    let (x0, y0) = (xi as f32, yi as f32);
     let (x1, y1) = (x0 + 1.0, y0 + 1.0);
     let weights = [
         (x1 - ix) * (y1 - iy),
@@ -76,7 +91,6 @@ fn taps(ix: f32, iy: f32, w: usize, h: usize) -> Taps {
         (x1 - ix) * (iy - y0),
         (ix - x0) * (iy - y0),
     ];
-    let (xi, yi) = (x0 as usize, y0 as usize);
     // A tap beyond the last sample has weight 0 (the position was clipped); it reads the edge.
     Taps {
         at: yi * w + xi,
@@ -86,39 +100,62 @@ fn taps(ix: f32, iy: f32, w: usize, h: usize) -> Taps {
     }
 }
 
-/// Output rows `rows` of image `n`: one slice per channel, each holding exactly those rows of
-/// its output plane.
+/// Output rows `rows` of image `n`: one slice per channel of every output, in order, each
+/// holding exactly those rows of its output plane.
 struct Band<'o> {
     n: usize,
     rows: Range<usize>,
     planes: Vec<&'o mut [f32]>,
 }
 
-/// Cuts `out` (`d.n, d.c, d.h, d.w`) into up to `per_image` bands of rows per image.
-fn split_bands(out: &mut [f32], d: WarpDims, per_image: usize) -> Vec<Band<'_>> {
+/// Cuts the outputs (each `d.n, channels, d.h, d.w`) into up to `per_image` bands of rows per
+/// image.
+fn split_bands<'o>(
+    outs: Vec<(&'o mut [f32], usize)>,
+    d: WarpDims,
+    per_image: usize,
+) -> Vec<Band<'o>> {
     let band_rows = d.h.div_ceil(per_image.clamp(1, d.h.max(1))).max(1);
+    let mut images: Vec<_> = outs
+        .into_iter()
+        .map(|(out, c)| {
+            out.chunks_mut(c * d.plane())
+                .collect::<Vec<_>>()
+                .into_iter()
+        })
+        .collect();
     let mut bands = Vec::new();
-    for (n, image) in out.chunks_mut(d.c * d.h * d.w).enumerate() {
+    for n in 0..d.n {
         let first = bands.len();
         bands.extend((0..d.h).step_by(band_rows).map(|y| Band {
             n,
             rows: y..(y + band_rows).min(d.h),
-            planes: Vec::with_capacity(d.c),
+            planes: Vec::new(),
         }));
-        for plane in image.chunks_mut(d.h * d.w) {
-            let chunks = plane.chunks_mut(band_rows * d.w);
-            for (band, rows) in bands[first..].iter_mut().zip(chunks) {
-                band.planes.push(rows);
+        for image in images.iter_mut().filter_map(Iterator::next) {
+            for plane in image.chunks_mut(d.plane()) {
+                let chunks = plane.chunks_mut(band_rows * d.w);
+                for (band, rows) in bands[first..].iter_mut().zip(chunks) {
+                    band.planes.push(rows);
+                }
             }
         }
     }
     bands
 }
 
-/// Fills one band: the taps of each output row are computed once and used for every channel.
-fn warp_band(x: &[f32], flow: &[f32], d: WarpDims, axes: &[Axis; 2], band: &mut Band<'_>) {
-    let plane = d.h * d.w;
+/// Fills one band: the taps of each output row are computed once and used for every channel of
+/// every input.
+fn warp_band(flow: &[f32], xs: &[Planes<'_>], d: WarpDims, axes: &[Axis; 2], band: &mut Band<'_>) {
+    let plane = d.plane();
     let flow = &flow[band.n * 2 * plane..][..2 * plane];
+    let sources: Vec<&[f32]> = xs
+        .iter()
+        .flat_map(|x| {
+            let image = &x.data[band.n * x.channels * plane..][..x.channels * plane];
+            image.chunks_exact(plane)
+        })
+        .collect();
     let mut row_taps = Vec::with_capacity(d.w);
     for (r, y) in band.rows.clone().enumerate() {
         let fx = &flow[y * d.w..][..d.w];
@@ -129,8 +166,7 @@ fn warp_band(x: &[f32], flow: &[f32], d: WarpDims, axes: &[Axis; 2], band: &mut 
                 taps(axes[0].position(xo, u), axes[1].position(y, v), d.w, d.h)
             }),
         );
-        for (ch, dst) in band.planes.iter_mut().enumerate() {
-            let src = &x[(band.n * d.c + ch) * plane..][..plane];
+        for (src, dst) in sources.iter().zip(band.planes.iter_mut()) {
             let dst = &mut dst[r * d.w..][..d.w];
             for (o, t) in dst.iter_mut().zip(&row_taps) {
                 let [nw, ne, sw, se] = t.weights;
@@ -142,27 +178,37 @@ fn warp_band(x: &[f32], flow: &[f32], d: WarpDims, axes: &[Axis; 2], band: &mut 
     }
 }
 
-fn check_sizes(x: &[f32], flow: &[f32], d: WarpDims, out: &[f32]) {
-    let planes = d.n * d.h * d.w;
-    assert_eq!(x.len(), planes * d.c, "input size");
+fn check_sizes(flow: &[f32], xs: &[Planes<'_>], d: WarpDims, outs: &[usize]) {
+    let planes = d.n * d.plane();
     assert_eq!(flow.len(), planes * 2, "flow size");
-    assert_eq!(out.len(), planes * d.c, "output size");
+    assert_eq!(xs.len(), outs.len(), "one output per input");
+    for (x, out) in xs.iter().zip(outs) {
+        assert_eq!(x.data.len(), planes * x.channels, "input size");
+        assert_eq!(*out, planes * x.channels, "output size");
+    }
 }
 
-/// Backward-warps `x` by `flow` into `out` (shapes as [`WarpDims`] says) on up to `threads`
-/// scoped threads, in bands of output rows. The operator runs the same bands on ONNX Runtime's
-/// own thread pool instead.
+/// Backward-warps each of `xs` by `flow` (`d.n, 2, d.h, d.w`) into the output of the same index
+/// on up to `threads` scoped threads, in bands of output rows. The operator runs the same bands
+/// on ONNX Runtime's own thread pool instead.
 ///
 /// # Panics
 /// If a slice's length does not match `d` (the operator checks the shapes first).
-pub fn warp(x: &[f32], flow: &[f32], d: WarpDims, out: &mut [f32], threads: usize) {
-    check_sizes(x, flow, d, out);
-    if out.is_empty() {
-        return;
-    }
+pub fn warp(flow: &[f32], xs: &[Planes<'_>], d: WarpDims, outs: Vec<&mut [f32]>, threads: usize) {
+    check_sizes(
+        flow,
+        xs,
+        d,
+        &outs.iter().map(|o| o.len()).collect::<Vec<_>>(),
+    );
     let axes = [Axis::new(d.w), Axis::new(d.h)];
     let threads = threads.max(1);
-    let mut bands = split_bands(out, d, threads);
+    let outs = outs
+        .into_iter()
+        .zip(xs)
+        .map(|(o, x)| (o, x.channels))
+        .collect();
+    let mut bands = split_bands(outs, d, threads);
     let axes = &axes;
     std::thread::scope(|s| {
         let mut groups: Vec<Vec<&mut Band<'_>>> = (0..threads).map(|_| Vec::new()).collect();
@@ -172,7 +218,7 @@ pub fn warp(x: &[f32], flow: &[f32], d: WarpDims, out: &mut [f32], threads: usiz
         for group in groups {
             s.spawn(move || {
                 for band in group {
-                    warp_band(x, flow, d, axes, band);
+                    warp_band(flow, xs, d, axes, band);
                 }
             });
         }
@@ -200,12 +246,12 @@ impl Operator for WarpOperator {
     fn inputs(&self) -> impl IntoIterator<Item = OperatorInput> {
         [
             OperatorInput::required(TensorElementType::Float32),
-            OperatorInput::required(TensorElementType::Float32),
+            OperatorInput::variadic(1).homogenous(TensorElementType::Float32),
         ]
     }
 
     fn outputs(&self) -> impl IntoIterator<Item = OperatorOutput> {
-        [OperatorOutput::required(TensorElementType::Float32)]
+        [OperatorOutput::variadic(1).homogenous(TensorElementType::Float32)]
     }
 
     fn create_kernel<'attr>(&self, _: &KernelContext<'attr>) -> ort::Result<WarpKernel> {
@@ -215,43 +261,76 @@ impl Operator for WarpOperator {
     }
 }
 
-/// The warp's sizes from the shapes of `x` and `flow`, if they are N,C,H,W and N,2,H,W.
-fn dims(x: &[i64], flow: &[i64]) -> Option<WarpDims> {
-    let u = |v: &[i64]| -> Option<Vec<usize>> { v.iter().map(|&d| d.try_into().ok()).collect() };
-    match (u(x)?.as_slice(), u(flow)?.as_slice()) {
-        (&[n, c, h, w], &[fn_, 2, fh, fw]) if (fn_, fh, fw) == (n, h, w) && h > 0 && w > 0 => {
-            Some(WarpDims { n, c, h, w })
-        }
-        _ => None,
-    }
+fn to_usize(shape: &[i64]) -> Option<Vec<usize>> {
+    shape.iter().map(|&d| d.try_into().ok()).collect()
+}
+
+/// The warp's sizes from the flow's shape (N,2,H,W), and each input's channel count if its
+/// shape is N,C,H,W with the same N, H and W.
+fn dims(flow: &[i64], xs: &[&[i64]]) -> Option<(WarpDims, Vec<usize>)> {
+    let d = match to_usize(flow)?.as_slice() {
+        &[n, 2, h, w] if h > 0 && w > 0 => WarpDims { n, h, w },
+        _ => return None,
+    };
+    let channels = xs
+        .iter()
+        .map(|x| match to_usize(x)?.as_slice() {
+            &[n, c, h, w] if (n, h, w) == (d.n, d.h, d.w) => Some(c),
+            _ => None,
+        })
+        .collect::<Option<Vec<_>>>()?;
+    Some((d, channels))
 }
 
 impl Kernel for WarpKernel {
     fn compute(&mut self, ctx: &ComputeContext) -> ort::Result<()> {
         let missing = |what: &str| ort::Error::new(format!("{WARP_OP}: missing {what}"));
-        let x = ctx.input(0)?.ok_or_else(|| missing("input x"))?;
-        let flow = ctx.input(1)?.ok_or_else(|| missing("input flow"))?;
-        let (x_shape, x) = x.try_extract_tensor::<f32>()?;
-        let (f_shape, flow) = flow.try_extract_tensor::<f32>()?;
-        let d = dims(x_shape, f_shape).ok_or_else(|| {
+        let count = ctx.num_inputs()?;
+        let inputs = (0..count)
+            .map(|i| ctx.input(i)?.ok_or_else(|| missing("an input")))
+            .collect::<ort::Result<Vec<_>>>()?;
+        let tensors = inputs
+            .iter()
+            .map(|v| v.try_extract_tensor::<f32>())
+            .collect::<ort::Result<Vec<_>>>()?;
+        let (flow_shape, flow) = tensors.first().ok_or_else(|| missing("flow"))?;
+        let x_shapes: Vec<&[i64]> = tensors[1..].iter().map(|(s, _)| &***s).collect();
+        let (d, channels) = dims(flow_shape, &x_shapes).ok_or_else(|| {
             ort::Error::new(format!(
-                "{WARP_OP}: x {x_shape:?} and flow {f_shape:?} are not N,C,H,W and N,2,H,W"
+                "{WARP_OP}: flow {flow_shape:?} and inputs {x_shapes:?} are not N,2,H,W and N,C,H,W"
             ))
         })?;
-        let shape = [d.n, d.c, d.h, d.w].map(|v| v as i64).to_vec();
-        let mut out = ctx.output(0, shape)?.ok_or_else(|| missing("output"))?;
-        let (_, out) = out.try_extract_tensor_mut::<f32>()?;
-        check_sizes(x, flow, d, out);
+        let xs: Vec<Planes<'_>> = tensors[1..]
+            .iter()
+            .zip(&channels)
+            .map(|((_, data), &channels)| Planes { data, channels })
+            .collect();
+        let mut outputs = Vec::with_capacity(xs.len());
+        for (k, &c) in channels.iter().enumerate() {
+            let shape = [d.n, c, d.h, d.w].map(|v| v as i64).to_vec();
+            outputs.push(ctx.output(k, shape)?.ok_or_else(|| missing("an output"))?);
+        }
+        let mut outs = Vec::with_capacity(outputs.len());
+        for out in &mut outputs {
+            outs.push(out.try_extract_tensor_mut::<f32>()?.1);
+        }
+        check_sizes(
+            flow,
+            &xs,
+            d,
+            &outs.iter().map(|o| o.len()).collect::<Vec<_>>(),
+        );
         let axes = [Axis::new(d.w), Axis::new(d.h)];
+        let outs = outs.into_iter().zip(channels).collect();
         // Each band is locked by the one iteration that fills it (never contended), which is
         // what lets the pool's shared closure write to it.
-        let bands: Vec<Mutex<Band<'_>>> = split_bands(out, d, 4 * self.threads)
+        let bands: Vec<Mutex<Band<'_>>> = split_bands(outs, d, 4 * self.threads)
             .into_iter()
             .map(Mutex::new)
             .collect();
         ctx.par_for(bands.len(), bands.len(), |i| {
             let mut band = bands[i].lock().unwrap_or_else(|e| e.into_inner());
-            warp_band(x, flow, d, &axes, &mut band);
+            warp_band(flow, &xs, d, &axes, &mut band);
         })
     }
 }
