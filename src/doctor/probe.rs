@@ -230,12 +230,7 @@ fn trt_reason(error: &smoothscale_tensorrt_sys::TrtError) -> String {
 pub fn gather() -> Report {
     let platform = detect_platform();
     let cuda = probe_cuda(&platform);
-    let cuda_major = cuda
-        .driver
-        .as_ref()
-        .and_then(|d| d.cuda_version.as_ref())
-        .and_then(|v| v.split('.').next()?.parse().ok());
-    let libraries = probe_libraries(&platform, cuda_major);
+    let libraries = probe_libraries(&platform, cuda_major(&cuda));
     let tensorrt_shim = probe_shim(&platform);
     let onnx_runtime = probe_onnx_runtime(&platform);
     let models = probe_models(&platform);
@@ -579,12 +574,15 @@ pub fn cuda_pieces(cuda: &CudaReport, libraries: &Libraries) -> Vec<CudaPiece> {
 pub fn probe_cuda_pieces() -> Vec<CudaPiece> {
     let platform = detect_platform();
     let cuda = probe_cuda(&platform);
-    let cuda_major = cuda
-        .driver
+    cuda_pieces(&cuda, &probe_libraries(&platform, cuda_major(&cuda)))
+}
+
+/// The major CUDA version the driver supports (which NVRTC major to look for).
+fn cuda_major(cuda: &CudaReport) -> Option<u32> {
+    cuda.driver
         .as_ref()
         .and_then(|d| d.cuda_version.as_ref())
-        .and_then(|v| v.split('.').next()?.parse().ok());
-    cuda_pieces(&cuda, &probe_libraries(&platform, cuda_major))
+        .and_then(|v| v.split('.').next()?.parse().ok())
 }
 
 /// What `--backend auto` picks ([`crate::cuda::backend`]: today always the CPU) and why not
