@@ -234,8 +234,8 @@ fn srvgg_random_weights_match_reference() {
         return;
     }
     let mut rng = Rng(1);
-    // Slopes in [-0.3, 0.3]; the second model also has slopes above 1, whose channels the graph
-    // carries negated (see `SignedBody` in src/models/onnx/srvgg.rs).
+    // Slopes in [-0.3, 0.3]; the second model also has slopes above 1, as the released models
+    // do (PReLU is written with batch normalisations, see src/models/onnx/srvgg.rs).
     for (nf, num_conv, s, steep) in [(8, 2, 4, false), (6, 1, 2, true)] {
         let mut sd = srvgg_weights(&mut rng, nf, num_conv, s);
         if steep {

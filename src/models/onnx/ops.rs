@@ -58,22 +58,28 @@ impl GraphBuilder {
         self.mul(x, &c)
     }
 
-    /// `x * k` for an NCHW `x` of `channels` channels, as a `BatchNormalization` with scale `k`,
-    /// zero bias and mean, unit variance and epsilon 0, which computes exactly `x * k + 0`.
+    /// `x * k[c]` for each channel `c` of an NCHW `x`, as a `BatchNormalization` with scale
+    /// `k`, zero bias and mean, unit variance and epsilon 0, which computes exactly `x * k + 0`.
     ///
-    /// A `Mul` by a constant that ONNX Runtime cannot fold into the preceding convolution (its
-    /// input is an `Add`) makes it leave its blocked (NCHWc) layout around every later layer;
-    /// a batch normalisation is converted to a blocked depthwise convolution instead, and the
-    /// following `Add` fused into it. TensorRT reads it as a scale layer.
-    pub fn scale_channels(&mut self, x: &str, k: f32, channels: usize) -> String {
-        let scale = self.const_f32("bn_scale", &[channels], &vec![k; channels]);
-        let zeros = self.const_f32("bn_zero", &[channels], &vec![0.0; channels]);
-        let ones = self.const_f32("bn_one", &[channels], &vec![1.0; channels]);
+    /// ONNX Runtime turns a batch normalisation into a depthwise convolution in its blocked
+    /// (NCHWc) layout and fuses a following `Add` into it, where a `Mul` by a constant it cannot
+    /// fold into the preceding convolution (whose output has other uses, or is an `Add`) makes
+    /// it leave that layout and come back around the `Mul`. TensorRT reads it as a scale layer.
+    pub fn scale_channels(&mut self, x: &str, k: &[f32]) -> String {
+        let c = k.len();
+        let scale = self.const_f32("bn_scale", &[c], k);
+        let zeros = self.const_f32("bn_zero", &[c], &vec![0.0; c]);
+        let ones = self.const_f32("bn_one", &[c], &vec![1.0; c]);
         self.op(
             "BatchNormalization",
             &[x, &scale, &zeros, &zeros, &ones],
             vec![attr_float("epsilon", 0.0)],
         )
+    }
+
+    /// Rectified linear unit.
+    pub fn relu(&mut self, x: &str) -> String {
+        self.op("Relu", &[x], vec![])
     }
 
     /// Concatenation along `axis`.

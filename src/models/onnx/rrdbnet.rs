@@ -85,7 +85,7 @@ pub fn rrdbnet_model(sd: &StateDict, shape: GraphShape) -> Result<ModelProto, Gr
         for j in 1..=3 {
             body = rdb(&mut g, &wts, &format!("body.{i}.rdb{j}"), &body, &p)?;
         }
-        let scaled = g.scale_channels(&body, 0.2, nf);
+        let scaled = g.scale_channels(&body, &vec![0.2; nf]);
         body = g.add(&scaled, &block_in);
     }
     let body = conv(&mut g, &wts, "conv_body", &body, ConvSpec::same3(nf, nf))?;
