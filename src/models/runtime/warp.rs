@@ -63,8 +63,15 @@ impl Axis {
     /// graph and PyTorch do: `g = base + flow / half`, then `((g + 1) / 2) * (size - 1)`.
     fn position(&self, i: usize, flow: f32) -> f32 {
         let g = self.base[i] + flow / self.half;
-        // `max` first: a NaN position becomes 0 instead of reaching the index cast.
-        (((g + 1.0) / 2.0) * self.last).max(0.0).min(self.last)
+        let p = ((g + 1.0) / 2.0) * self.last;
+        // Plain comparisons (one instruction each, where `f32::max` handles NaN at length): a
+        // NaN position fails the first and becomes 0 instead of reaching the index cast.
+        let p = if p > 0.0 { p } else { 0.0 };
+        if p < self.last {
+            p
+        } else {
+            self.last
+        }
     }
 }
 
@@ -82,7 +89,8 @@ struct Taps {
 fn taps(ix: f32, iy: f32, w: usize, h: usize) -> Taps {
     // The positions are clipped to [0, size - 1], where truncation is `floor` (and, unlike
     // `floor` on baseline x86-64, not a libm call).
-    let (xi, yi) = (ix as usize, iy as usize);
+    // Through i32: one conversion instruction (f32 to usize needs a longer saturating sequence).
+    let (xi, yi) = (ix as i32 as usize, iy as i32 as usize);
     let (x0, y0) = (xi as f32, yi as f32);
     let (x1, y1) = (x0 + 1.0, y0 + 1.0);
     let weights = [
