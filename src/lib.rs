@@ -5,6 +5,7 @@
 //! every backend shares), [`models`] (the networks) and [`pipeline`] (the stages put together);
 //! [`batch`] runs the pipeline over a folder of videos.
 
+pub mod atomic_file;
 pub mod batch;
 pub mod bench;
 pub mod colour;

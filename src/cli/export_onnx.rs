@@ -1,7 +1,6 @@
 //! `smoothscale export-onnx`: writes the ONNX graph of a model file.
 
-use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{bail, Context as _};
@@ -48,7 +47,7 @@ pub fn run(args: &ExportOnnxArgs) -> anyhow::Result<ExitCode> {
     };
     let (kind, bytes) = graph_for(loaded.architecture, &loaded.state_dict, shape)
         .with_context(|| format!("cannot build the graph of {}", args.model.display()))?;
-    write_atomically(&args.out, &bytes)
+    smoothscale::atomic_file::write_atomically(&args.out, &bytes)
         .with_context(|| format!("cannot write {}", args.out.display()))?;
     let proto = ModelProto::decode(&bytes[..]).context("the written graph does not decode")?;
     let graph = proto.graph.unwrap_or_default();
@@ -92,27 +91,4 @@ fn dims(info: &ValueInfoProto) -> String {
         })
         .collect();
     format!("[{}]", dims.join(", "))
-}
-
-/// Writes `bytes` to a temporary file next to `path`, syncs it and renames it over `path`.
-fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let name = path
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or("model.onnx");
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
 }

@@ -2,7 +2,7 @@
 //! size and hash. Reading is bounded and never panics, whatever the file holds.
 
 use std::fs::File;
-use std::io::{self, Read, Write};
+use std::io::{self, Read};
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -125,28 +125,11 @@ pub fn write_manifest(path: &Path, manifest: &Manifest) -> io::Result<()> {
     write_atomically(path, &json)
 }
 
-/// Writes `bytes` to `path` through a temporary file beside it (`.NAME.PID.partial`, synced, then
-/// renamed over `path`), creating the directory; on failure the temporary file is removed and
-/// `path` is untouched.
+/// Writes `bytes` to `path` atomically ([`crate::atomic_file::write_atomically`]), creating the
+/// directory first.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    std::fs::create_dir_all(dir)?;
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.{}.partial", std::process::id()));
-    let result = (|| {
-        let mut f = File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
     }
-    result
+    crate::atomic_file::write_atomically(path, bytes)
 }

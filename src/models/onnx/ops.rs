@@ -27,11 +27,6 @@ impl GraphBuilder {
         self.op("LeakyRelu", &[x], vec![attr_float("alpha", alpha)])
     }
 
-    /// Element-wise maximum of `a` and `b` with broadcasting.
-    pub fn max(&mut self, a: &str, b: &str) -> String {
-        self.op("Max", &[a, b], vec![])
-    }
-
     /// Element-wise `a + b` with broadcasting.
     pub fn add(&mut self, a: &str, b: &str) -> String {
         self.op("Add", &[a, b], vec![])
