@@ -3,14 +3,14 @@
 //! the parser's reordering ([`timestamps`]), deciding NVENC's parameters from our options and the
 //! GPU's capabilities ([`nvenc_params`]) and the colour description it writes ([`vui`]). On the
 //! device, compiled here and not yet run on a GPU: the NVDEC session ([`decoder`]), the
-//! demuxer → NVDEC source ([`device_source`]) and the NVENC session ([`encoder`]).
+//! source's NVDEC decoder ([`video_decoder`]) and the NVENC session ([`encoder`]).
 
 pub mod annexb;
 pub mod decoder;
-pub mod device_source;
 pub mod encoder;
 pub mod nvenc_params;
 pub mod timestamps;
+pub mod video_decoder;
 pub mod vui;
 
 pub use annexb::{AnnexB, AnnexBError, NalCodec};

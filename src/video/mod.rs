@@ -12,7 +12,10 @@ use std::path::{Path, PathBuf};
 pub use convert::{FrameReader, YuvLayout};
 pub use partial::PartialFile;
 pub use sink::{container_for, EncodeSettings, Sink, VideoCodec, VideoFormat};
-pub use source::{DecodedFrame, Item, Source, VideoInfo, Window, DEFAULT_MAX_PIXELS};
+pub use source::{
+    DecodedFrame, Item, PictureFormat, PictureTime, Received, SoftwareDecoder, Source,
+    VideoDecoder, VideoInfo, Window, DEFAULT_MAX_PIXELS,
+};
 pub use tags::ColourTags;
 
 /// Errors of video input and output, each naming the file and the step that failed.
@@ -48,6 +51,11 @@ pub enum VideoError {
         path: PathBuf,
         decoded: f64,
         declared: f64,
+    },
+    #[error("{}: GPU decoding failed: {source}", path.display())]
+    GpuDecode {
+        path: PathBuf,
+        source: Box<dyn std::error::Error + Send + Sync>,
     },
     #[error("{}: no video stream", .0.display())]
     NoVideo(PathBuf),

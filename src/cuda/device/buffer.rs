@@ -100,14 +100,67 @@ impl DeviceFrame {
         self.data.as_view_mut()
     }
 
+    /// The layout and the memory, for launchers that write into memory of other owners too.
+    pub(crate) fn parts_mut(&mut self) -> (FrameLayout, &mut CudaSlice<u8>) {
+        (self.layout, &mut self.data)
+    }
+
+    /// A copy of this frame on the device (same layout), ordered on `stream`.
+    pub fn duplicate(&self, stream: &Arc<CudaStream>) -> Result<Self, DeviceError> {
+        let data = stream
+            .clone_dtod(&self.data)
+            .map_err(DeviceError::driver(format!(
+                "copying a {} byte frame on the device",
+                self.data.len()
+            )))?;
+        Ok(DeviceFrame {
+            layout: self.layout,
+            data,
+        })
+    }
+
+    /// The visible part of a planar RGB f32 frame as a host [`crate::frame::RgbFrame`] (waits
+    /// for `stream`). The CUDA path uses it only where NVENC is missing and frames go to the
+    /// software encoder.
+    pub fn to_rgb_frame(
+        &self,
+        stream: &Arc<CudaStream>,
+    ) -> Result<crate::frame::RgbFrame, DeviceError> {
+        let l = self.layout;
+        if l.format != PixelFormat::RgbF32 {
+            return Err(DeviceError::Layout(format!(
+                "{:?} is not planar RGB f32",
+                l.format
+            )));
+        }
+        let bytes = self.copy_to_host(stream)?;
+        let mut data = Vec::with_capacity(3 * l.width * l.height);
+        for plane in 0..3 {
+            for row in 0..l.height {
+                let start = (plane * l.plane_stride() + row * l.row_stride()) * 4;
+                let end = start + l.width * 4;
+                let Some(row_bytes) = bytes.get(start..end) else {
+                    return Err(DeviceError::HostData(format!(
+                        "{} bytes for a {}x{} frame",
+                        bytes.len(),
+                        l.width,
+                        l.height
+                    )));
+                };
+                data.extend(
+                    row_bytes
+                        .chunks_exact(4)
+                        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])),
+                );
+            }
+        }
+        crate::frame::RgbFrame::from_chw(l.width, l.height, data)
+            .ok_or_else(|| DeviceError::HostData("frame size".into()))
+    }
+
     /// The luma and chroma planes (Y'CbCr).
     pub(crate) fn planes(&self) -> (CudaView<'_, u8>, CudaView<'_, u8>) {
         self.data.split_at(self.layout.chroma_offset())
-    }
-
-    pub(crate) fn planes_mut(&mut self) -> (CudaViewMut<'_, u8>, CudaViewMut<'_, u8>) {
-        let at = self.layout.chroma_offset();
-        self.data.split_at_mut(at)
     }
 }
 

@@ -27,5 +27,6 @@ pub use buffer::{DeviceFrame, TileBatch};
 pub use error::DeviceError;
 pub use gpu::{ComputeCapability, Gpu, GpuInfo};
 pub use kernels::{KernelOrigin, Kernels};
+pub use launch::ForeignYuv;
 pub use launch_frames::DeviceTiles;
 pub use layout::{FrameLayout, PixelFormat};

@@ -130,3 +130,33 @@ pub fn declared_size(parameters: &ff::codec::Parameters) -> (u32, u32) {
         u32::try_from(height).unwrap_or(0),
     )
 }
+
+/// The colour description and bit depth a stream's parameters declare (what the demuxer read
+/// from the bitstream's headers), for decoders that do not report them per frame (NVDEC).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DeclaredColour {
+    pub space: ff::color::Space,
+    pub range: ff::color::Range,
+    pub primaries: ff::color::Primaries,
+    pub transfer: ff::color::TransferCharacteristic,
+    pub location: ff::chroma::Location,
+    /// `bits_per_raw_sample`, 0 when unknown.
+    pub bits: u32,
+}
+
+/// The colour fields of `parameters`.
+pub fn declared_colour(parameters: &ff::codec::Parameters) -> DeclaredColour {
+    // SAFETY: `parameters` wraps a live `AVCodecParameters` for the length of the borrow; the
+    // fields read are plain enums and integers that FFmpeg keeps within their ranges.
+    unsafe {
+        let par = parameters.as_ptr();
+        DeclaredColour {
+            space: (*par).color_space.into(),
+            range: (*par).color_range.into(),
+            primaries: (*par).color_primaries.into(),
+            transfer: (*par).color_trc.into(),
+            location: (*par).chroma_location.into(),
+            bits: u32::try_from((*par).bits_per_raw_sample).unwrap_or(0),
+        }
+    }
+}

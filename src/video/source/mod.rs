@@ -1,5 +1,10 @@
-//! The input side: demux, pick the video stream, decode in software, hand out RGB frames with
-//! their real times, and pass the audio packets through untouched.
+//! The input side: demux, pick the video stream, decode it (in software, or with NVDEC through
+//! the same [`VideoDecoder`] interface), hand out RGB frames with their real times, and pass the
+//! audio packets through untouched.
+
+mod decoder;
+mod probe;
+mod software;
 
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
@@ -7,10 +12,12 @@ use std::path::{Path, PathBuf};
 use ff::media::Type;
 use ffmpeg_next as ff;
 
-use super::convert::FrameReader;
 use super::{ColourTags, VideoError};
 use crate::frame::RgbFrame;
 use crate::timeline::Rational;
+pub use decoder::{PictureFormat, PictureTime, Received, VideoDecoder};
+use probe::{copied_list, declared_duration, expected_duration, nominal_rate};
+pub use software::SoftwareDecoder;
 
 /// The part of the input to process, in seconds of the input's own clock.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -19,19 +26,19 @@ pub struct Window {
     pub duration: Option<Rational>,
 }
 
-/// One decoded video frame.
+/// One decoded video frame (planar RGB in host memory, or a device frame on the CUDA path).
 #[derive(Debug)]
-pub struct DecodedFrame {
+pub struct DecodedFrame<F = RgbFrame> {
     /// Presentation time in seconds on the output clock (0 = start of the processed part).
     pub time: Rational,
     /// How long the frame is shown, when the container says.
     pub duration: Option<Rational>,
-    pub rgb: RgbFrame,
+    pub rgb: F,
 }
 
 /// What the source produces next.
-pub enum Item {
-    Frame(DecodedFrame),
+pub enum Item<F = RgbFrame> {
+    Frame(DecodedFrame<F>),
     /// A packet of a stream copied through (audio), with its timestamps already moved to the
     /// output clock, still in its input stream's time base.
     Packet(ff::Packet),
@@ -56,14 +63,12 @@ pub struct VideoInfo {
 }
 
 /// A demuxer and decoder over one input file.
-pub struct Source {
+pub struct Source<D: VideoDecoder = SoftwareDecoder> {
     path: PathBuf,
     input: ff::format::context::Input,
     video: usize,
     copied: Vec<usize>,
-    decoder: ff::decoder::Video,
-    /// Set from the first decoded frame's format.
-    reader: Option<FrameReader>,
+    decoder: D,
     info: VideoInfo,
     time_base: Rational,
     /// The window on the input clock.
@@ -71,7 +76,7 @@ pub struct Source {
     end: Option<Rational>,
     /// Input clock time of the first frame kept, which becomes output time 0.
     origin: Option<Rational>,
-    queue: VecDeque<Item>,
+    queue: VecDeque<Item<D::Frame>>,
     draining: bool,
     /// No more video frames are wanted (end of the window or of the stream).
     video_done: bool,
@@ -107,7 +112,7 @@ fn check_size(path: &Path, width: u32, height: u32, max_pixels: u64) -> Result<(
     Ok(())
 }
 
-fn rational_time(ts: i64, time_base: Rational) -> Rational {
+pub(super) fn rational_time(ts: i64, time_base: Rational) -> Rational {
     Rational::from_int(ts) * time_base
 }
 
@@ -121,6 +126,21 @@ impl Source {
     /// [`Source::open`], refusing frames of more than `max_pixels` pixels: the declared size is
     /// checked before the decoder opens, and the decoder itself refuses larger frames later.
     pub fn open_limited(path: &Path, window: Window, max_pixels: u64) -> Result<Self, VideoError> {
+        Self::open_with(path, window, max_pixels, |stream| {
+            SoftwareDecoder::open(path, stream, max_pixels)
+        })
+    }
+}
+
+impl<D: VideoDecoder> Source<D> {
+    /// [`Source::open_limited`] with the decoder `open_decoder` makes for the chosen stream
+    /// (called after the declared size has been checked).
+    pub fn open_with(
+        path: &Path,
+        window: Window,
+        max_pixels: u64,
+        open_decoder: impl FnOnce(&ff::format::stream::Stream) -> Result<D, VideoError>,
+    ) -> Result<Self, VideoError> {
         let err = |what: &'static str| move |e| VideoError::input(path, what, e);
         let mut input = ff::format::input(path).map_err(err("open"))?;
         let stream = input
@@ -136,25 +156,15 @@ impl Source {
             ));
         }
         let rate = nominal_rate(&stream);
-        let mut context = ff::codec::context::Context::from_parameters(stream.parameters())
-            .map_err(err("read the video codec parameters"))?;
-        context.set_threading(ff::threading::Config::kind(ff::threading::Type::Frame));
+        let codec = stream.parameters().id();
         let (width, height) = smoothscale_av_ext::declared_size(&stream.parameters());
         check_size(path, width, height, max_pixels)?;
-        let mut options = ff::Dictionary::new();
-        options.set("max_pixels", &max_pixels.min(i64::MAX as u64).to_string());
-        let codec = ff::decoder::find(context.id())
-            .ok_or(VideoError::NoDecoder(path.to_path_buf(), context.id()))?;
-        let decoder = context
-            .decoder()
-            .open_as_with(codec, options)
-            .and_then(|d| d.video())
-            .map_err(err("open the video decoder"))?;
-        let copied = copied_list(&input);
         let base = match stream.start_time() {
             t if t == ff::ffi::AV_NOPTS_VALUE => Rational::ZERO,
             t => rational_time(t, time_base),
         };
+        let decoder = open_decoder(&stream)?;
+        let copied = copied_list(&input);
         let start = window.start.map(|s| base + s);
         let end = window.duration.map(|d| start.unwrap_or(base) + d);
         if let Some(start) = start.filter(|s| *s > base) {
@@ -165,20 +175,13 @@ impl Source {
         let declared = declared_duration(&input, video);
         let expected_duration = expected_duration(&input, &declared, window);
         let declared_end = declared.map(|d| d - window.start.unwrap_or(Rational::ZERO));
-        let tags = ColourTags::resolve(
-            decoder.color_space(),
-            decoder.color_range(),
-            decoder.color_primaries(),
-            decoder.color_transfer_characteristic(),
-            decoder.chroma_location(),
-            (decoder.width() as usize, decoder.height() as usize, 8),
-        );
+        // The size, pixel format and colour are those of the first decoded picture (`prime`).
         let info = VideoInfo {
-            width: decoder.width(),
-            height: decoder.height(),
-            pixel: decoder.format(),
-            codec: decoder.id(),
-            tags,
+            width,
+            height,
+            pixel: ff::format::Pixel::None,
+            codec,
+            tags: ColourTags::untagged(width as usize, height as usize, 8),
             sample_aspect: Rational::ZERO,
             rate,
             tick: time_base,
@@ -191,7 +194,6 @@ impl Source {
             video,
             copied,
             decoder,
-            reader: None,
             info,
             time_base,
             start,
@@ -258,33 +260,20 @@ impl Source {
         Ok(())
     }
 
-    /// Takes the stream facts and the colour of the first decoded frame.
-    fn describe(&mut self, frame: &ff::frame::Video) -> Result<(), VideoError> {
-        check_size(&self.path, frame.width(), frame.height(), self.max_pixels)?;
-        let bits = super::convert::YuvLayout::of(frame.format()).map_or(8, |l| l.bits);
-        self.info.tags = ColourTags::resolve(
-            frame.color_space(),
-            frame.color_range(),
-            frame.color_primaries(),
-            frame.color_transfer_characteristic(),
-            frame.chroma_location(),
-            (frame.width() as usize, frame.height() as usize, bits),
-        );
-        self.info.width = frame.width();
-        self.info.height = frame.height();
-        self.info.pixel = frame.format();
-        self.info.sample_aspect = Rational::from(frame.aspect_ratio());
-        self.reader = Some(FrameReader::new(
-            frame.format(),
-            frame.width(),
-            frame.height(),
-            self.info.tags,
-        )?);
+    /// Takes the stream facts and the colour of the first decoded picture.
+    fn describe(&mut self, picture: &D::Picture) -> Result<(), VideoError> {
+        let format = self.decoder.describe(picture)?;
+        check_size(&self.path, format.width, format.height, self.max_pixels)?;
+        self.info.tags = format.tags;
+        self.info.width = format.width;
+        self.info.height = format.height;
+        self.info.pixel = format.pixel;
+        self.info.sample_aspect = format.sample_aspect;
         Ok(())
     }
 
     /// The next frame or copied packet; `None` at the end of the input (or of the window).
-    pub fn next_item(&mut self) -> Result<Option<Item>, VideoError> {
+    pub fn next_item(&mut self) -> Result<Option<Item<D::Frame>>, VideoError> {
         loop {
             if let Some(item) = self.queue.pop_front() {
                 return Ok(Some(self.to_output_clock(item)));
@@ -297,7 +286,7 @@ impl Source {
                 continue;
             }
             if let Some(frame) = self.step()? {
-                if frame.width() != self.info.width || frame.height() != self.info.height {
+                if self.decoder.size(&frame) != (self.info.width, self.info.height) {
                     return Err(VideoError::BadStream(
                         self.path.clone(),
                         "the frame size changes mid-stream",
@@ -309,7 +298,7 @@ impl Source {
     }
 
     /// Moves a copied packet's timestamps so that the first kept video frame is time 0.
-    fn to_output_clock(&self, item: Item) -> Item {
+    fn to_output_clock(&self, item: Item<D::Frame>) -> Item<D::Frame> {
         let Item::Packet(mut packet) = item else {
             return item;
         };
@@ -327,8 +316,9 @@ impl Source {
     }
 
     /// Converts a decoded frame in the window and queues it.
-    fn accept(&mut self, frame: ff::frame::Video) -> Result<(), VideoError> {
-        let Some(ts) = frame.timestamp().or(frame.pts()) else {
+    fn accept(&mut self, frame: D::Picture) -> Result<(), VideoError> {
+        let picture_time = self.decoder.time(&frame);
+        let Some(ts) = picture_time.pts else {
             log::warn!(
                 "{}: a decoded frame has no timestamp; skipped",
                 self.path.display()
@@ -344,17 +334,13 @@ impl Source {
             return Ok(());
         }
         let origin = *self.origin.get_or_insert(time);
-        let duration = match frame.packet().duration {
-            d if d > 0 => Some(rational_time(d, self.time_base)),
-            _ => None,
-        };
+        let duration = picture_time
+            .duration
+            .filter(|&d| d > 0)
+            .map(|d| rational_time(d, self.time_base));
         let period = self.info.rate.recip().unwrap_or(Rational::ZERO);
         self.last_end = Some(time - origin + duration.unwrap_or(period));
-        let reader = self.reader.as_mut().ok_or(VideoError::BadStream(
-            self.path.clone(),
-            "a frame arrived before the stream was described",
-        ))?;
-        let rgb = reader.read(&frame)?;
+        let rgb = self.decoder.convert(frame)?;
         self.queue.push_back(Item::Frame(DecodedFrame {
             time: time - origin,
             duration,
@@ -383,22 +369,21 @@ impl Source {
     }
 
     /// Feeds the decoder until it yields a frame, queueing copied packets on the way.
-    fn step(&mut self) -> Result<Option<ff::frame::Video>, VideoError> {
-        let mut frame = ff::frame::Video::empty();
+    fn step(&mut self) -> Result<Option<D::Picture>, VideoError> {
         loop {
-            match self.decoder.receive_frame(&mut frame) {
-                Ok(()) => {
+            match self.decoder.receive()? {
+                Received::Picture(picture) => {
                     self.damaged_in_a_row = 0;
-                    return Ok(Some(frame));
+                    return Ok(Some(picture));
                 }
-                Err(ff::Error::Eof) => {
+                Received::End => {
                     self.video_done = true;
                     self.finished = true;
                     self.check_complete()?;
                     return Ok(None);
                 }
-                Err(ff::Error::Other { errno }) if errno == ff::util::error::EAGAIN => {}
-                Err(ff::Error::InvalidData) if self.damaged_in_a_row < MAX_DAMAGED_IN_A_ROW => {
+                Received::NeedInput => {}
+                Received::Damaged if self.damaged_in_a_row < MAX_DAMAGED_IN_A_ROW => {
                     // A damaged frame: the decoder conceals what it can and the timeline holds
                     // the previous frame in its place.
                     self.damaged_in_a_row += 1;
@@ -406,7 +391,13 @@ impl Source {
                     log::warn!("{}: a damaged video frame was skipped", self.path.display());
                     continue;
                 }
-                Err(e) => return Err(VideoError::input(&self.path, "decode video", e)),
+                Received::Damaged => {
+                    return Err(VideoError::input(
+                        &self.path,
+                        "decode video",
+                        ff::Error::InvalidData,
+                    ))
+                }
             }
             if self.draining {
                 // A flushed decoder that still asks for input has nothing more to give.
@@ -417,9 +408,7 @@ impl Source {
             match packet.read(&mut self.input) {
                 Ok(()) => self.route(packet)?,
                 Err(ff::Error::Eof) => {
-                    self.decoder
-                        .send_eof()
-                        .map_err(|e| VideoError::input(&self.path, "drain the decoder", e))?;
+                    self.decoder.send_eof()?;
                     self.draining = true;
                 }
                 Err(e) => return Err(VideoError::input(&self.path, "read", e)),
@@ -455,18 +444,13 @@ impl Source {
     fn route(&mut self, packet: ff::Packet) -> Result<(), VideoError> {
         let index = packet.stream();
         if index == self.video {
-            let result = self.decoder.send_packet(&packet);
-            return match result {
-                Ok(()) => Ok(()),
-                Err(ff::Error::InvalidData) => {
-                    log::warn!(
-                        "{}: a corrupt video packet was skipped",
-                        self.path.display()
-                    );
-                    Ok(())
-                }
-                Err(e) => Err(VideoError::input(&self.path, "decode video", e)),
-            };
+            if !self.decoder.send(&packet)? {
+                log::warn!(
+                    "{}: a corrupt video packet was skipped",
+                    self.path.display()
+                );
+            }
+            return Ok(());
         }
         if !self.copied.contains(&index) {
             return Ok(());
@@ -487,68 +471,5 @@ impl Source {
         }
         self.queue.push_back(Item::Packet(packet));
         Ok(())
-    }
-}
-
-/// The streams copied through: every audio stream.
-fn copied_list(input: &ff::format::context::Input) -> Vec<usize> {
-    input
-        .streams()
-        .filter(|s| s.parameters().medium() == Type::Audio)
-        .map(|s| s.index())
-        .collect()
-}
-
-/// The stream's nominal rate: its base rate when plausible, else its average rate, else 25.
-fn nominal_rate(stream: &ff::format::stream::Stream) -> Rational {
-    let plausible = |r: Rational| r.is_positive() && r <= Rational::from_int(240);
-    let base = Rational::from(stream.rate());
-    let average = Rational::from(stream.avg_frame_rate());
-    if plausible(base) {
-        base
-    } else if plausible(average) {
-        average
-    } else {
-        log::warn!("the video stream declares no usable frame rate; assuming 25 fps");
-        Rational::from_int(25)
-    }
-}
-
-fn stream_duration(input: &ff::format::context::Input, video: usize) -> Option<Rational> {
-    let stream = input.stream(video)?;
-    match stream.duration() {
-        d if d > 0 => Some(rational_time(d, Rational::from(stream.time_base()))),
-        _ => None,
-    }
-}
-
-/// The video stream's duration: its own, or the file's when the video is the only stream (the
-/// file's duration also covers audio that may run longer).
-fn declared_duration(input: &ff::format::context::Input, video: usize) -> Option<Rational> {
-    stream_duration(input, video).or_else(|| match input.duration() {
-        d if d > 0 && input.streams().count() == 1 => Some(rational_time(
-            d,
-            Rational::new(1, ff::ffi::AV_TIME_BASE.into())?,
-        )),
-        _ => None,
-    })
-}
-
-fn expected_duration(
-    input: &ff::format::context::Input,
-    stream: &Option<Rational>,
-    window: Window,
-) -> Option<Rational> {
-    let whole = stream.or_else(|| match input.duration() {
-        d if d > 0 => Some(rational_time(
-            d,
-            Rational::new(1, ff::ffi::AV_TIME_BASE.into())?,
-        )),
-        _ => None,
-    });
-    let rest = whole.map(|w| w - window.start.unwrap_or(Rational::ZERO));
-    match (rest, window.duration) {
-        (Some(r), Some(d)) => Some(r.min(d)),
-        (r, d) => r.or(d),
     }
 }
