@@ -1,5 +1,6 @@
 //! One video, end to end: source → timeline → (model stages) → sink, written atomically.
 
+pub mod cuda;
 mod limits;
 mod models;
 mod report;

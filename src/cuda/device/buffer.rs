@@ -3,6 +3,7 @@
 //! the value drops. The host copies are named `copy_*` and are for tests and diagnostics: the
 //! pipeline keeps pixels on the device.
 
+use std::ops::Range;
 use std::sync::Arc;
 
 use cudarc::driver::{CudaContext, CudaSlice, CudaStream, CudaView, CudaViewMut};
@@ -100,6 +101,42 @@ impl DeviceFrame {
         self.data.as_view_mut()
     }
 
+    /// A planar f32 frame's memory as `f32` elements: its three padded planes, which are exactly
+    /// a `1 x 3 x padded_height x padded_width` tensor (what a TensorRT stage binds).
+    pub fn f32_view(&self) -> Result<CudaView<'_, f32>, DeviceError> {
+        let len = f32_elements(&self.layout)?;
+        // SAFETY: any 4 bytes are a valid f32, the allocation is aligned for f32 (cudarc
+        // allocations are 256-byte aligned), and `len` f32s are exactly the buffer's bytes.
+        unsafe { self.data.transmute::<f32>(len) }.ok_or_else(|| too_short(len))
+    }
+
+    /// [`DeviceFrame::f32_view`], writable.
+    pub fn f32_view_mut(&mut self) -> Result<CudaViewMut<'_, f32>, DeviceError> {
+        let len = f32_elements(&self.layout)?;
+        // SAFETY: as in `f32_view`; the view borrows the frame mutably.
+        unsafe { self.data.transmute_mut::<f32>(len) }.ok_or_else(|| too_short(len))
+    }
+
+    /// Copies `src` (the same layout) into this frame on `stream`, device to device.
+    pub fn copy_from(
+        &mut self,
+        stream: &Arc<CudaStream>,
+        src: &DeviceFrame,
+    ) -> Result<(), DeviceError> {
+        if src.layout != self.layout {
+            return Err(DeviceError::Layout(format!(
+                "copying a {:?} frame into a {:?} one",
+                src.layout, self.layout
+            )));
+        }
+        stream
+            .memcpy_dtod(&src.data, &mut self.data)
+            .map_err(DeviceError::driver(format!(
+                "copying a {} byte frame on the device",
+                self.layout.bytes()
+            )))
+    }
+
     /// The luma and chroma planes (Y'CbCr).
     pub(crate) fn planes(&self) -> (CudaView<'_, u8>, CudaView<'_, u8>) {
         self.data.split_at(self.layout.chroma_offset())
@@ -109,6 +146,33 @@ impl DeviceFrame {
         let at = self.layout.chroma_offset();
         self.data.split_at_mut(at)
     }
+}
+
+/// The number of f32 elements of a planar f32 layout (an error for any other format).
+pub fn f32_elements(layout: &FrameLayout) -> Result<usize, DeviceError> {
+    if layout.format != PixelFormat::RgbF32 {
+        return Err(DeviceError::Layout(format!(
+            "{:?} is not planar RGB f32",
+            layout.format
+        )));
+    }
+    Ok(3 * layout.plane_stride())
+}
+
+fn too_short(len: usize) -> DeviceError {
+    DeviceError::Layout(format!("the buffer holds fewer than {len} f32 elements"))
+}
+
+/// The f32 element range of slots `slots` of a batch of `tiles` f32 slots of `slot_elements`
+/// each; `None` when the slots are not all in the batch, or it is not f32.
+pub fn slot_elements(
+    format: PixelFormat,
+    tiles: usize,
+    slot_elements: usize,
+    slots: &Range<usize>,
+) -> Option<Range<usize>> {
+    (format == PixelFormat::RgbF32 && slots.start < slots.end && slots.end <= tiles)
+        .then(|| slots.start * slot_elements..slots.end * slot_elements)
 }
 
 /// A batch tensor `[tiles, 3, slot_height, slot_width]` of f32 or f16 elements.
@@ -189,5 +253,62 @@ impl TileBatch {
 
     pub(crate) fn view_mut(&mut self) -> CudaViewMut<'_, u8> {
         self.data.as_view_mut()
+    }
+
+    /// f32 elements of one slot (`3 x slot_height x slot_width`).
+    fn slot_len(&self) -> usize {
+        3 * self.slot_width * self.slot_height
+    }
+
+    fn slot_range(&self, slots: &Range<usize>) -> Result<Range<usize>, DeviceError> {
+        slot_elements(self.format, self.tiles, self.slot_len(), slots).ok_or_else(|| {
+            DeviceError::Layout(format!(
+                "slots {slots:?} of a batch of {} {:?} slots",
+                self.tiles, self.format
+            ))
+        })
+    }
+
+    /// Slots `slots` of an f32 batch as `f32` elements: a `[slots.len(), 3, h, w]` tensor.
+    pub fn f32_slots(&self, slots: Range<usize>) -> Result<CudaView<'_, f32>, DeviceError> {
+        let r = self.slot_range(&slots)?;
+        let len = r.len();
+        let bytes = self.data.slice(r.start * 4..r.end * 4);
+        // SAFETY: any 4 bytes are a valid f32; the allocation is 256-byte aligned and the range
+        // starts on an element boundary, and holds exactly `len` f32s.
+        unsafe { bytes.transmute::<f32>(len) }.ok_or_else(|| too_short(len))
+    }
+
+    /// Calls `f` with slots `slots` of an f32 batch as writable `f32` elements.
+    pub fn with_f32_slots_mut<R>(
+        &mut self,
+        slots: Range<usize>,
+        f: impl FnOnce(CudaViewMut<'_, f32>) -> R,
+    ) -> Result<R, DeviceError> {
+        let r = self.slot_range(&slots)?;
+        let all = self.data.len() / 4;
+        // SAFETY: as in `f32_slots`; the view borrows the batch mutably.
+        let mut floats =
+            unsafe { self.data.transmute_mut::<f32>(all) }.ok_or_else(|| too_short(all))?;
+        Ok(f(floats.slice_mut(r)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slot_ranges_stay_inside_f32_batches() {
+        let f = PixelFormat::RgbF32;
+        assert_eq!(slot_elements(f, 5, 12, &(0..4)), Some(0..48));
+        assert_eq!(slot_elements(f, 5, 12, &(4..5)), Some(48..60));
+        assert_eq!(slot_elements(f, 5, 12, &(4..6)), None);
+        assert_eq!(slot_elements(f, 5, 12, &(2..2)), None);
+        assert_eq!(slot_elements(PixelFormat::RgbF16, 5, 12, &(0..1)), None);
+        let l = FrameLayout::planar(f, 5, 3, 4).unwrap();
+        assert_eq!(f32_elements(&l).unwrap(), 3 * 8 * 4);
+        let nv12 = FrameLayout::yuv420(PixelFormat::Nv12, 4, 4, 4).unwrap();
+        assert!(f32_elements(&nv12).is_err());
     }
 }
