@@ -204,8 +204,9 @@ fn rife_blends_like_the_cpu_path_and_repeats_frames_across_cuts() {
     assert_eq!((cutting.cuts(), cutting.encoder_runs()), (2, 0));
 }
 
-/// Upscales `case`'s input on both paths with `factor` and `tiling` and compares.
-fn upscale_case(rig: &Rig, case: &str, factor: usize, tiling: Tiling) {
+/// Upscales `case`'s input on both paths with `factor` and `tiling` and compares; the device
+/// source padded to `multiple` (a RIFE output: 64), or as `layouts().input` when 0.
+fn upscale_case(rig: &Rig, case: &str, factor: usize, tiling: Tiling, multiple: usize) {
     let (frame, model) = rig.frame(case, "input");
     let (w, h) = (frame.width(), frame.height());
     let job = (w, h, factor, tiling);
@@ -222,14 +223,21 @@ fn upscale_case(rig: &Rig, case: &str, factor: usize, tiling: Tiling) {
     .expect("upscaler engine");
     assert_eq!(gpu.factor(), factor);
     let layouts = gpu.layouts();
-    let src = rig.upload(layouts.input, &frame);
+    let input = match multiple {
+        0 => layouts.input,
+        m => FrameLayout::planar(PixelFormat::RgbF32, w, h, m).unwrap(),
+    };
+    let src = rig.upload(input, &frame);
     let mut out = DeviceFrame::alloc_zeroed(&rig.stream, layouts.output).unwrap();
     gpu.upscale(&rig.kernels, &rig.stream, &src, &mut out)
         .unwrap();
     let want = Upscaler::new(&model, factor, tiling, 0)
         .and_then(|mut u| u.upscale(&frame))
         .expect("CPU upscale");
-    let what = format!("{case} {factor}x tile {}", tiling.tile);
+    let what = format!(
+        "{case} {factor}x tile {} source padded to {multiple}",
+        tiling.tile
+    );
     assert_close(&what, &rig.download(&out), &want);
 }
 
@@ -240,10 +248,12 @@ fn whole_frame_upscales_match_the_cpu_path() {
         tile: 0,
         ..Tiling::default()
     };
-    upscale_case(&rig, "srvgg_animevideov3_dog_64x48", 4, whole);
-    upscale_case(&rig, "esrgan_x4plus_anime6b_dog_48x40", 4, whole);
+    upscale_case(&rig, "srvgg_animevideov3_dog_64x48", 4, whole, 0);
+    upscale_case(&rig, "esrgan_x4plus_anime6b_dog_48x40", 4, whole, 0);
+    // A source padded as RIFE's outputs are: the padding is not read.
+    upscale_case(&rig, "esrgan_x4plus_anime6b_dog_48x40", 4, whole, 64);
     // An x4 model for 2x: the resize_half kernel against the CPU's resize.
-    upscale_case(&rig, "esrgan_x4plus_anime6b_dog_48x40", 2, whole);
+    upscale_case(&rig, "esrgan_x4plus_anime6b_dog_48x40", 2, whole, 0);
 }
 
 #[test]
@@ -255,6 +265,6 @@ fn tiled_upscales_match_the_cpu_path_with_the_same_tiles() {
         batch: 4,
     };
     // 48x40 in 16-pixel tiles: 12 tiles, three engine calls of 4.
-    upscale_case(&rig, "esrgan_x4plus_anime6b_dog_48x40", 4, tiles);
-    upscale_case(&rig, "esrgan_x4plus_anime6b_dog_48x40", 2, tiles);
+    upscale_case(&rig, "esrgan_x4plus_anime6b_dog_48x40", 4, tiles, 0);
+    upscale_case(&rig, "esrgan_x4plus_anime6b_dog_48x40", 2, tiles, 64);
 }

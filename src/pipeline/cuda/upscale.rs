@@ -3,9 +3,10 @@
 //! the functions the CPU path and `engine-build` use (`tensorrt::jobs::shape_for_job`,
 //! `scale_resize`). Compiled and its pure parts tested on the CPU; not yet run on a GPU.
 //!
-//! - Whole frames: the input is planar RGB f32 padded to the network's multiple (its three
-//!   planes are the engine's `1 x 3 x H x W` input); the padding is whatever the frame holds
-//!   (the CPU path reflects the last row and column instead: at most one for RRDBNet x2).
+//! - Whole frames: the frame (any planar RGB f32 frame of the size, e.g. a RIFE output padded to
+//!   64) is copied by `tile_extract` as one tile into a slot of the engine's size, padded with
+//!   zeros to the network's multiple (the CPU path reflects the last row and column instead: at
+//!   most one, for RRDBNet x2 only); the engine writes the raw frame.
 //! - Tiles: the frame's tiles ([`TilePlan`]) are extracted into one batch, the engine runs on
 //!   consecutive slices of it ([`tile_batches`]) and the upscaled slots are stitched. Every
 //!   tile of a frame is on the device at once (input and output batches).
@@ -30,26 +31,21 @@ use crate::tiling::TilePlan;
 
 const STAGE: &str = "upscaler";
 
-/// How frames go through the engine.
-enum Mode {
-    /// The padded frame is the engine's input.
-    Whole,
-    /// Tiles in a batch, upscaled slots stitched.
-    Tiled(Box<Tiles>),
-}
-
 /// A frame's tiles on the device, and the model's input and output batches of all of them.
+/// A whole frame is one tile, extracted into a slot of the engine's padded size.
 struct Tiles {
     tiles: DeviceTiles,
     input: TileBatch,
-    output: TileBatch,
+    /// The upscaled slots to stitch; `None` for a whole frame, which the engine writes into the
+    /// raw frame directly.
+    output: Option<TileBatch>,
 }
 
 /// The layouts of an upscaler's frames, pure geometry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct UpscaleLayouts {
-    /// What [`GpuUpscaler::upscale`] takes (tiles: any planar f32 frame of the size, padded to
-    /// 1 here).
+    /// A frame [`GpuUpscaler::upscale`] takes (any planar f32 frame of this size is accepted:
+    /// the padding is not read).
     pub input: FrameLayout,
     /// The model's output.
     pub raw: FrameLayout,
@@ -92,7 +88,7 @@ pub struct GpuUpscaler {
     model: PathBuf,
     factor: usize,
     layouts: UpscaleLayouts,
-    mode: Mode,
+    tiles: Box<Tiles>,
     /// The model's output before the resize by 0.5 (only when resizing).
     raw: Option<DeviceFrame>,
 }
@@ -101,7 +97,6 @@ impl GpuUpscaler {
     /// Loads (or, with `build_missing`, first builds into `cache`) the engine of `model` for
     /// `width` x `height` frames and `tiling`, giving `factor`x (the model's scale, or half of
     /// it), and allocates the tile batches on `stream`.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(
         toolchain: &Toolchain,
         stream: &Arc<CudaStream>,
@@ -141,27 +136,35 @@ impl GpuUpscaler {
             resize,
         )?;
         let alloc = device(STAGE, "allocating the frame buffers");
-        let mode = match engine.shape {
-            EngineShape::Frame { .. } => Mode::Whole,
+        let s = net.scale;
+        let batch = |n, w, h| TileBatch::alloc_zeroed(stream, PixelFormat::RgbF32, n, w, h);
+        let tiles = match engine.shape {
+            EngineShape::Frame {
+                height: ph,
+                width: pw,
+            } => {
+                let plan = TilePlan::new(width, height, width.max(height), 0);
+                DeviceTiles::upload(stream, &plan).and_then(|tiles| {
+                    Ok(Tiles {
+                        tiles,
+                        input: batch(1, pw, ph)?,
+                        output: None,
+                    })
+                })
+            }
             EngineShape::Tiles { tile, pad, .. } => {
                 let plan = TilePlan::new(width, height, tile, pad);
-                let (n, sw, sh, s) = (
-                    plan.tiles.len(),
-                    plan.slot_width,
-                    plan.slot_height,
-                    net.scale,
-                );
-                let batch = |w, h| TileBatch::alloc_zeroed(stream, PixelFormat::RgbF32, n, w, h);
-                let built = DeviceTiles::upload(stream, &plan).and_then(|tiles| {
-                    Ok(Mode::Tiled(Box::new(Tiles {
+                let (n, sw, sh) = (plan.tiles.len(), plan.slot_width, plan.slot_height);
+                DeviceTiles::upload(stream, &plan).and_then(|tiles| {
+                    Ok(Tiles {
                         tiles,
-                        input: batch(sw, sh)?,
-                        output: batch(sw * s, sh * s)?,
-                    })))
-                });
-                built.map_err(device(STAGE, "allocating the tile batches"))?
+                        input: batch(n, sw, sh)?,
+                        output: Some(batch(n, sw * s, sh * s)?),
+                    })
+                })
             }
         };
+        let tiles = Box::new(tiles.map_err(device(STAGE, "allocating the tile batches"))?);
         let raw = match resize {
             ScaleResize::None => None,
             ScaleResize::Half => {
@@ -173,7 +176,7 @@ impl GpuUpscaler {
             model: model.to_path_buf(),
             factor,
             layouts,
-            mode,
+            tiles,
             raw,
         })
     }
@@ -193,8 +196,8 @@ impl GpuUpscaler {
         &self.model
     }
 
-    /// Upscales `src` (of `layouts().input`; tiled: any planar f32 frame of that size) into `out`
-    /// (of `layouts().output`). The work is ordered on `stream`.
+    /// Upscales `src` (a planar f32 frame of the size of `layouts().input`, padded anyhow) into
+    /// `out` (of `layouts().output`). The work is ordered on `stream`.
     pub fn upscale(
         &mut self,
         kernels: &Kernels,
@@ -203,47 +206,52 @@ impl GpuUpscaler {
         out: &mut DeviceFrame,
     ) -> Result<(), GpuStageError> {
         let l = self.layouts;
-        match self.mode {
-            Mode::Whole => expect_layout(STAGE, "the source frame", src.layout(), &l.input)?,
-            Mode::Tiled(_) => {
-                let s = src.layout();
-                let size = (s.format, s.width, s.height);
-                if size != (l.input.format, l.input.width, l.input.height) {
-                    expect_layout(STAGE, "the source frame", s, &l.input)?;
-                }
-            }
+        let got = src.layout();
+        if (got.format, got.width, got.height) != (l.input.format, l.input.width, l.input.height) {
+            expect_layout(STAGE, "the source frame", got, &l.input)?;
         }
         expect_layout(STAGE, "out", out.layout(), &l.output)?;
         match self.raw.as_mut() {
             Some(raw) => {
-                run_model(&mut self.engine, &mut self.mode, kernels, stream, src, raw)?;
+                run_model(&mut self.engine, &mut self.tiles, kernels, stream, src, raw)?;
                 kernels
                     .resize_half(stream, raw, out)
                     .map_err(device(STAGE, "resizing by 0.5"))
             }
-            None => run_model(&mut self.engine, &mut self.mode, kernels, stream, src, out),
+            None => run_model(&mut self.engine, &mut self.tiles, kernels, stream, src, out),
         }
     }
 }
 
-/// The engine's output for the whole of `src` into `dst` (the raw layout).
+/// The engine's output for the whole of `src` into `dst` (the raw layout): the tiles extracted,
+/// the engine run on consecutive batches of them, the upscaled slots stitched (a whole frame:
+/// one tile, written by the engine into `dst`).
 fn run_model(
     engine: &mut JobEngine,
-    mode: &mut Mode,
+    tiles: &mut Tiles,
     kernels: &Kernels,
     stream: &Arc<CudaStream>,
     src: &DeviceFrame,
     dst: &mut DeviceFrame,
 ) -> Result<(), GpuStageError> {
-    let (h, w) = engine.shape.input_size();
-    let Mode::Tiled(tiled) = mode else {
-        let shape = [1, 3, h as i64, w as i64];
+    let Tiles {
+        tiles,
+        input,
+        output,
+    } = tiles;
+    kernels
+        .tile_extract(stream, src, tiles, input)
+        .map_err(device(STAGE, "extracting tiles"))?;
+    let (sh, sw) = (input.slot_height as i64, input.slot_width as i64);
+    let Some(output) = output else {
+        let shape = [1, 3, sh, sw];
+        let buffer = input
+            .f32_slots(0..1)
+            .map_err(device(STAGE, "viewing the frame"))?;
         let inputs = [ViewInput {
             name: "input",
             shape: &shape,
-            buffer: src
-                .f32_view()
-                .map_err(device(STAGE, "viewing the source"))?,
+            buffer,
         }];
         let out = dst.f32_view_mut().map_err(device(STAGE, "viewing out"))?;
         return engine
@@ -251,15 +259,6 @@ fn run_model(
             .enqueue_views(stream, &inputs, &mut [("out", out)])
             .map_err(engine_err(&engine.stem, "upscaling the frame"));
     };
-    let Tiles {
-        tiles,
-        input,
-        output,
-    } = &mut **tiled;
-    kernels
-        .tile_extract(stream, src, tiles, input)
-        .map_err(device(STAGE, "extracting tiles"))?;
-    let (sh, sw) = (input.slot_height as i64, input.slot_width as i64);
     for range in tile_batches(input.tiles, engine.shape.max_batch()) {
         let step = format!("upscaling tiles {range:?}");
         let shape = [range.len() as i64, 3, sh, sw];
@@ -286,31 +285,5 @@ fn run_model(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn whole_frames_keep_the_network_padding_and_tiles_none() {
-        let frame = EngineShape::Frame {
-            height: 1080,
-            width: 1920,
-        };
-        let l = upscale_layouts((1919, 1079), frame, (2, 2), ScaleResize::None).unwrap();
-        assert_eq!((l.input.padded_width, l.input.padded_height), (1920, 1080));
-        assert_eq!((l.raw.width, l.raw.height), (3838, 2158));
-        assert_eq!((l.raw.padded_width, l.raw.padded_height), (3840, 2160));
-        assert_eq!(l.output, l.raw);
-        let tiles = EngineShape::Tiles {
-            tile: 256,
-            pad: 64,
-            batch: 4,
-        };
-        let l = upscale_layouts((641, 480), tiles, (4, 1), ScaleResize::Half).unwrap();
-        assert_eq!((l.input.padded_width, l.raw.padded_width), (641, 2564));
-        // The x4 output resized by 0.5: 2x, unpadded, as resize_half writes it.
-        assert_eq!(
-            (l.output.width, l.output.height, l.output.padded_width),
-            (1282, 960, 1282)
-        );
-    }
-}
+#[path = "upscale_tests.rs"]
+mod tests;
