@@ -5,16 +5,16 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::Context as _;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use smoothscale::pipeline::cuda::engines::{ensure_prepared, EngineEvent};
 use smoothscale::pipeline::find_model;
-use smoothscale::tensorrt::builder::{build_estimate, prepare, Toolchain};
+use smoothscale::tensorrt::builder::{prepare, Toolchain};
 use smoothscale::tensorrt::profile::BuildProfile;
 use smoothscale::tensorrt::spec::{EngineShape, MAX_BATCH};
 use smoothscale::tensorrt::EnginePrecision;
-use smoothscale::tensorrt::{default_cache_dir, read_manifest, CacheDecision, EngineCache};
+use smoothscale::tensorrt::{default_cache_dir, EngineCache};
 
 /// Exit code of bad usage, as clap uses.
 const USAGE: u8 = 2;
@@ -129,28 +129,39 @@ pub fn run(args: &EngineBuildArgs, quiet: bool) -> anyhow::Result<ExitCode> {
         options.workspace_mib,
         options.opt_level
     );
-    match cache.decide(&prepared.stem, &prepared.key) {
-        CacheDecision::Hit { plan } => {
-            println!(
-                "cached: {} matches this model, graph, TensorRT, GPU, shapes, precision and \
+    let mut spinner = None;
+    let built =
+        ensure_prepared(
+            &toolchain,
+            &model,
+            &prepared,
+            &cache,
+            true,
+            &mut |event| match event {
+                EngineEvent::Cached { plan } => println!(
+                    "cached: {} matches this model, graph, TensorRT, GPU, shapes, precision and \
                  options; nothing to build",
-                plan.display()
-            );
-            return Ok(ExitCode::SUCCESS);
-        }
-        CacheDecision::Miss => println!("not in the cache {}: building", cache.dir().display()),
-        CacheDecision::Rebuild { reason } => println!("rebuilding: {reason}"),
-    }
-    let previous = read_manifest(&cache.manifest_path(&prepared.stem)).ok();
-    let spinner = spinner(quiet);
-    spinner.set_message(format!(
-        "building {}: {}",
-        prepared.stem,
-        build_estimate(previous.as_ref(), prepared.network)
-    ));
-    let built = toolchain.build(&prepared, &cache);
-    spinner.finish_and_clear();
-    let built = built.with_context(|| format!("building {}", prepared.stem))?;
+                    plan.display()
+                ),
+                EngineEvent::Building { reason, estimate } => {
+                    match reason {
+                        None => println!("not in the cache {}: building", cache.dir().display()),
+                        Some(reason) => println!("rebuilding: {reason}"),
+                    }
+                    let bar = spinner_bar(quiet);
+                    bar.set_message(format!("building {}: {estimate}", prepared.stem));
+                    spinner = Some(bar);
+                }
+                EngineEvent::Finished => {
+                    if let Some(bar) = spinner.take() {
+                        bar.finish_and_clear();
+                    }
+                }
+            },
+        )?;
+    let Some(built) = built else {
+        return Ok(ExitCode::SUCCESS);
+    };
     println!(
         "built {} ({:.1} MiB) in {:.0} s{}",
         built.plan.display(),
@@ -166,7 +177,7 @@ pub fn run(args: &EngineBuildArgs, quiet: bool) -> anyhow::Result<ExitCode> {
 }
 
 /// A spinner with the elapsed time on stderr (hidden with --quiet or off a terminal).
-fn spinner(quiet: bool) -> ProgressBar {
+fn spinner_bar(quiet: bool) -> ProgressBar {
     let target = if quiet {
         ProgressDrawTarget::hidden()
     } else {

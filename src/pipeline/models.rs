@@ -129,10 +129,13 @@ impl Interpolator {
     ) -> Result<RgbFrame, PipelineError> {
         if let Some(threshold) = self.cut_threshold {
             let d = scene::difference(a, b);
-            if d > threshold {
+            if let Some(nearer) = scene::cut_repeat(d, threshold, t) {
                 self.cuts += 1;
                 log::debug!("scene cut (difference {d:.3}): frame repeated");
-                return Ok(if t < 0.5 { a.clone() } else { b.clone() });
+                return Ok(match nearer {
+                    scene::Nearer::First => a.clone(),
+                    scene::Nearer::Second => b.clone(),
+                });
             }
         }
         self.encoded.retain(|(i, _)| *i == ia || *i == ib);
@@ -164,6 +167,14 @@ pub struct Tiling {
     pub tile: usize,
     pub pad: usize,
     pub batch: usize,
+}
+
+impl Tiling {
+    /// Whether a `width` x `height` frame is upscaled whole: tiling off, or the frame within one
+    /// tile.
+    pub fn is_whole(&self, width: usize, height: usize) -> bool {
+        self.tile == 0 || (self.tile >= width && self.tile >= height)
+    }
 }
 
 impl Default for Tiling {
@@ -216,7 +227,7 @@ impl Upscaler {
     fn run_model(&mut self, frame: &RgbFrame) -> Result<RgbFrame, PipelineError> {
         let (w, h) = (frame.width(), frame.height());
         let Tiling { tile, pad, batch } = self.tiling;
-        if tile == 0 || (tile >= w && tile >= h) {
+        if self.tiling.is_whole(w, h) {
             return to_frame(self.model.upscale(&to_tensor(frame))?);
         }
         let plan = TilePlan::new(w, h, tile, pad);
@@ -250,7 +261,7 @@ impl Upscaler {
     /// whole frame, or a batch of padded tiles.
     pub fn working_bytes(&self, width: usize, height: usize) -> u64 {
         let Tiling { tile, pad, batch } = self.tiling;
-        let pixels = if tile == 0 || (tile >= width && tile >= height) {
+        let pixels = if self.tiling.is_whole(width, height) {
             width * height
         } else {
             let plan = TilePlan::new(width, height, tile, pad);
@@ -269,26 +280,69 @@ impl Upscaler {
     pub fn upscale(&mut self, frame: &RgbFrame) -> Result<RgbFrame, PipelineError> {
         let out = self.run_model(frame)?;
         let native = out.width() / frame.width().max(1);
-        if self.native.is_none() {
-            if native == 2 * self.factor {
-                log::info!(
-                    "{} is a x{native} model: its output is resized by 0.5 for {}x",
-                    self.path.display(),
-                    self.factor
-                );
+        let first = self.native.is_none();
+        self.native = Some(native);
+        let resize = scale_resize(&self.path, native, self.factor, first).map_err(|e| {
+            PipelineError::WrongScale {
+                path: e.path,
+                native: e.native,
+                wanted: e.wanted,
             }
-            self.native = Some(native);
-        }
-        if native == self.factor {
-            Ok(out)
-        } else if native == 2 * self.factor {
-            Ok(out.resize_half())
-        } else {
-            Err(PipelineError::WrongScale {
-                path: self.path.clone(),
-                native,
-                wanted: self.factor,
-            })
-        }
+        })?;
+        Ok(match resize {
+            ScaleResize::None => out,
+            ScaleResize::Half => out.resize_half(),
+        })
     }
 }
+
+/// What a model's output needs to give the wanted factor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScaleResize {
+    /// The model scales by the factor itself.
+    None,
+    /// The model scales by twice the factor: resize its output by 0.5.
+    Half,
+}
+
+/// A model scaling by neither the factor nor twice it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScaleMismatch {
+    /// The model file.
+    pub path: PathBuf,
+    /// Its scale.
+    pub native: usize,
+    /// The factor asked for.
+    pub wanted: usize,
+}
+
+/// How the output of a x`native` model (`path`) gives `factor`x, shared by the CPU and CUDA
+/// upscalers; `announce` logs (once per run, by the caller) that an x4 model is resized for 2x.
+pub fn scale_resize(
+    path: &Path,
+    native: usize,
+    factor: usize,
+    announce: bool,
+) -> Result<ScaleResize, ScaleMismatch> {
+    if native == factor {
+        Ok(ScaleResize::None)
+    } else if native == 2 * factor {
+        if announce {
+            log::info!(
+                "{} is a x{native} model: its output is resized by 0.5 for {factor}x",
+                path.display()
+            );
+        }
+        Ok(ScaleResize::Half)
+    } else {
+        Err(ScaleMismatch {
+            path: path.to_path_buf(),
+            native,
+            wanted: factor,
+        })
+    }
+}
+
+#[cfg(test)]
+#[path = "models_tests.rs"]
+mod tests;

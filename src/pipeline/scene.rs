@@ -8,8 +8,32 @@
 use crate::colour::{Encoding, Matrix, PlaneRef, Range};
 use crate::frame::RgbFrame;
 
-/// Box size of the metric, in pixels.
-const CELL: usize = 4;
+/// Box size of the metric, in pixels (the CUDA path passes it to its `scene_difference` kernel).
+pub const CELL: usize = 4;
+
+/// Which source frame a pair across a scene cut repeats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Nearer {
+    /// The first frame of the pair.
+    First,
+    /// The second frame of the pair.
+    Second,
+}
+
+/// The scene-cut decision shared by the CPU and CUDA interpolators: a pair whose metric
+/// `difference` is above `threshold` is a cut, and the frame at `t` repeats the nearer source
+/// frame (the first below 0.5); `None` means the pair is interpolated.
+pub fn cut_repeat(difference: f32, threshold: f32, t: f32) -> Option<Nearer> {
+    if difference > threshold {
+        Some(if t < 0.5 {
+            Nearer::First
+        } else {
+            Nearer::Second
+        })
+    } else {
+        None
+    }
+}
 
 fn luma_plane(frame: &RgbFrame) -> Vec<u16> {
     let encoding = Encoding {
@@ -59,6 +83,16 @@ mod tests {
 
     fn flat(v: f32, w: usize, h: usize) -> RgbFrame {
         RgbFrame::from_chw(w, h, vec![v; 3 * w * h]).unwrap()
+    }
+
+    #[test]
+    fn cuts_repeat_the_nearer_frame() {
+        assert_eq!(cut_repeat(0.3, 0.2, 0.25), Some(Nearer::First));
+        assert_eq!(cut_repeat(0.3, 0.2, 0.5), Some(Nearer::Second));
+        assert_eq!(cut_repeat(0.3, 0.2, 0.75), Some(Nearer::Second));
+        // At the threshold the pair is still interpolated.
+        assert_eq!(cut_repeat(0.2, 0.2, 0.25), None);
+        assert_eq!(cut_repeat(0.0, 0.2, 0.5), None);
     }
 
     #[test]

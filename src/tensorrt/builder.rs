@@ -225,6 +225,19 @@ pub fn prepare(
 ) -> Result<PreparedEngine, EngineBuildError> {
     check_precision(options.precision, target)?;
     let loaded = checkpoint::load(model)?;
+    prepare_loaded(model, &loaded, shape, options, target)
+}
+
+/// [`prepare`] for a checkpoint already read from `model` (the run reads it first to learn the
+/// network, and so the engine shape).
+pub fn prepare_loaded(
+    model: &Path,
+    loaded: &checkpoint::LoadedModel,
+    shape: EngineShape,
+    options: BuildOptions,
+    target: &Target,
+) -> Result<PreparedEngine, EngineBuildError> {
+    check_precision(options.precision, target)?;
     let network = Network::of(loaded.architecture);
     check_shape(network, shape)?;
     let (_, graph) = graph_for(loaded.architecture, &loaded.state_dict, graph_shape(shape))

@@ -8,7 +8,9 @@ use std::ffi::c_void;
 use std::fs::File;
 use std::path::PathBuf;
 
-use cudarc::driver::{CudaSlice, CudaStream, DevicePtr, DevicePtrMut, DeviceRepr, DriverError};
+use cudarc::driver::{
+    CudaSlice, CudaStream, CudaView, CudaViewMut, DevicePtr, DevicePtrMut, DeviceRepr, DriverError,
+};
 use smoothscale_tensorrt_sys::{
     DataType, Engine, ExecutionContext, IoMode, Runtime, TensorInfo, TensorRt, TrtError,
 };
@@ -78,6 +80,17 @@ pub struct Input<'a, T> {
     pub shape: &'a [i64],
     /// The device buffer.
     pub buffer: &'a CudaSlice<T>,
+}
+
+/// One input of a call on a view of device memory (part of a larger buffer, or a typed view of
+/// a frame's bytes).
+pub struct ViewInput<'a, T> {
+    /// Tensor name.
+    pub name: &'a str,
+    /// Its shape for this call (within the engine's profile).
+    pub shape: &'a [i64],
+    /// The device memory.
+    pub buffer: CudaView<'a, T>,
 }
 
 /// A loaded engine and its execution context.
@@ -152,6 +165,28 @@ impl TensorRtStage {
         stream: &CudaStream,
         inputs: &[Input<'_, T>],
         outputs: &mut [(&str, &mut CudaSlice<T>)],
+    ) -> Result<(), StageError> {
+        let inputs: Vec<ViewInput<'_, T>> = inputs
+            .iter()
+            .map(|i| ViewInput {
+                name: i.name,
+                shape: i.shape,
+                buffer: i.buffer.as_view(),
+            })
+            .collect();
+        let mut outputs: Vec<(&str, CudaViewMut<'_, T>)> = outputs
+            .iter_mut()
+            .map(|(name, buffer)| (*name, buffer.as_view_mut()))
+            .collect();
+        self.enqueue_views(stream, &inputs, &mut outputs)
+    }
+
+    /// [`TensorRtStage::enqueue`] on views of device memory.
+    pub fn enqueue_views<T: TensorElement>(
+        &mut self,
+        stream: &CudaStream,
+        inputs: &[ViewInput<'_, T>],
+        outputs: &mut [(&str, CudaViewMut<'_, T>)],
     ) -> Result<(), StageError> {
         stream.context().bind_to_thread()?;
         check_all_bound(

@@ -3,6 +3,7 @@
 //! the value drops. The host copies are named `copy_*` and are for tests and diagnostics: the
 //! pipeline keeps pixels on the device.
 
+use std::ops::Range;
 use std::sync::Arc;
 
 use cudarc::driver::{CudaContext, CudaSlice, CudaStream, CudaView, CudaViewMut};
@@ -105,20 +106,6 @@ impl DeviceFrame {
         (self.layout, &mut self.data)
     }
 
-    /// A copy of this frame on the device (same layout), ordered on `stream`.
-    pub fn duplicate(&self, stream: &Arc<CudaStream>) -> Result<Self, DeviceError> {
-        let data = stream
-            .clone_dtod(&self.data)
-            .map_err(DeviceError::driver(format!(
-                "copying a {} byte frame on the device",
-                self.data.len()
-            )))?;
-        Ok(DeviceFrame {
-            layout: self.layout,
-            data,
-        })
-    }
-
     /// The visible part of a planar RGB f32 frame as a host [`crate::frame::RgbFrame`] (waits
     /// for `stream`). The CUDA path uses it only where NVENC is missing and frames go to the
     /// software encoder.
@@ -133,35 +120,88 @@ impl DeviceFrame {
                 l.format
             )));
         }
-        let bytes = self.copy_to_host(stream)?;
+        let doing = || format!("copying a {}x{} frame to the host", l.width, l.height);
+        let all = stream
+            .clone_dtoh(&self.f32_view()?)
+            .map_err(DeviceError::driver(doing()))?;
+        stream.synchronize().map_err(DeviceError::driver(doing()))?;
         let mut data = Vec::with_capacity(3 * l.width * l.height);
-        for plane in 0..3 {
-            for row in 0..l.height {
-                let start = (plane * l.plane_stride() + row * l.row_stride()) * 4;
-                let end = start + l.width * 4;
-                let Some(row_bytes) = bytes.get(start..end) else {
-                    return Err(DeviceError::HostData(format!(
-                        "{} bytes for a {}x{} frame",
-                        bytes.len(),
-                        l.width,
-                        l.height
-                    )));
-                };
-                data.extend(
-                    row_bytes
-                        .chunks_exact(4)
-                        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])),
-                );
+        for plane in all.chunks_exact(l.plane_stride()).take(3) {
+            for row in plane.chunks_exact(l.row_stride()).take(l.height) {
+                data.extend_from_slice(&row[..l.width]);
             }
         }
         crate::frame::RgbFrame::from_chw(l.width, l.height, data)
-            .ok_or_else(|| DeviceError::HostData("frame size".into()))
+            .ok_or_else(|| DeviceError::HostData(doing()))
+    }
+
+    /// A planar f32 frame's memory as `f32` elements: its three padded planes, which are exactly
+    /// a `1 x 3 x padded_height x padded_width` tensor (what a TensorRT stage binds).
+    pub fn f32_view(&self) -> Result<CudaView<'_, f32>, DeviceError> {
+        let len = f32_elements(&self.layout)?;
+        // SAFETY: any 4 bytes are a valid f32, the allocation is aligned for f32 (cudarc
+        // allocations are 256-byte aligned), and `len` f32s are exactly the buffer's bytes.
+        unsafe { self.data.transmute::<f32>(len) }.ok_or_else(|| too_short(len))
+    }
+
+    /// [`DeviceFrame::f32_view`], writable.
+    pub fn f32_view_mut(&mut self) -> Result<CudaViewMut<'_, f32>, DeviceError> {
+        let len = f32_elements(&self.layout)?;
+        // SAFETY: as in `f32_view`; the view borrows the frame mutably.
+        unsafe { self.data.transmute_mut::<f32>(len) }.ok_or_else(|| too_short(len))
+    }
+
+    /// Copies `src` (the same layout) into this frame on `stream`, device to device.
+    pub fn copy_from(
+        &mut self,
+        stream: &Arc<CudaStream>,
+        src: &DeviceFrame,
+    ) -> Result<(), DeviceError> {
+        if src.layout != self.layout {
+            return Err(DeviceError::Layout(format!(
+                "copying a {:?} frame into a {:?} one",
+                src.layout, self.layout
+            )));
+        }
+        stream
+            .memcpy_dtod(&src.data, &mut self.data)
+            .map_err(DeviceError::driver(format!(
+                "copying a {} byte frame on the device",
+                self.layout.bytes()
+            )))
     }
 
     /// The luma and chroma planes (Y'CbCr).
     pub(crate) fn planes(&self) -> (CudaView<'_, u8>, CudaView<'_, u8>) {
         self.data.split_at(self.layout.chroma_offset())
     }
+}
+
+/// The number of f32 elements of a planar f32 layout (an error for any other format).
+pub fn f32_elements(layout: &FrameLayout) -> Result<usize, DeviceError> {
+    if layout.format != PixelFormat::RgbF32 {
+        return Err(DeviceError::Layout(format!(
+            "{:?} is not planar RGB f32",
+            layout.format
+        )));
+    }
+    Ok(3 * layout.plane_stride())
+}
+
+fn too_short(len: usize) -> DeviceError {
+    DeviceError::Layout(format!("the buffer holds fewer than {len} f32 elements"))
+}
+
+/// The f32 element range of slots `slots` of a batch of `tiles` f32 slots of `slot_elements`
+/// each; `None` when the slots are not all in the batch, or it is not f32.
+pub fn slot_elements(
+    format: PixelFormat,
+    tiles: usize,
+    slot_elements: usize,
+    slots: &Range<usize>,
+) -> Option<Range<usize>> {
+    (format == PixelFormat::RgbF32 && slots.start < slots.end && slots.end <= tiles)
+        .then(|| slots.start * slot_elements..slots.end * slot_elements)
 }
 
 /// A batch tensor `[tiles, 3, slot_height, slot_width]` of f32 or f16 elements.
@@ -243,4 +283,46 @@ impl TileBatch {
     pub(crate) fn view_mut(&mut self) -> CudaViewMut<'_, u8> {
         self.data.as_view_mut()
     }
+
+    /// f32 elements of one slot (`3 x slot_height x slot_width`).
+    fn slot_len(&self) -> usize {
+        3 * self.slot_width * self.slot_height
+    }
+
+    fn slot_range(&self, slots: &Range<usize>) -> Result<Range<usize>, DeviceError> {
+        slot_elements(self.format, self.tiles, self.slot_len(), slots).ok_or_else(|| {
+            DeviceError::Layout(format!(
+                "slots {slots:?} of a batch of {} {:?} slots",
+                self.tiles, self.format
+            ))
+        })
+    }
+
+    /// Slots `slots` of an f32 batch as `f32` elements: a `[slots.len(), 3, h, w]` tensor.
+    pub fn f32_slots(&self, slots: Range<usize>) -> Result<CudaView<'_, f32>, DeviceError> {
+        let r = self.slot_range(&slots)?;
+        let len = r.len();
+        let bytes = self.data.slice(r.start * 4..r.end * 4);
+        // SAFETY: any 4 bytes are a valid f32; the allocation is 256-byte aligned and the range
+        // starts on an element boundary, and holds exactly `len` f32s.
+        unsafe { bytes.transmute::<f32>(len) }.ok_or_else(|| too_short(len))
+    }
+
+    /// Calls `f` with slots `slots` of an f32 batch as writable `f32` elements.
+    pub fn with_f32_slots_mut<R>(
+        &mut self,
+        slots: Range<usize>,
+        f: impl FnOnce(CudaViewMut<'_, f32>) -> R,
+    ) -> Result<R, DeviceError> {
+        let r = self.slot_range(&slots)?;
+        let all = self.data.len() / 4;
+        // SAFETY: as in `f32_slots`; the view borrows the batch mutably.
+        let mut floats =
+            unsafe { self.data.transmute_mut::<f32>(all) }.ok_or_else(|| too_short(all))?;
+        Ok(f(floats.slice_mut(r)))
+    }
 }
+
+#[cfg(test)]
+#[path = "buffer_tests.rs"]
+mod tests;

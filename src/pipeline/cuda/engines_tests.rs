@@ -1,0 +1,90 @@
+use std::path::PathBuf;
+
+use super::*;
+use crate::tensorrt::EnginePrecision;
+
+const FRAME: EngineShape = EngineShape::Frame {
+    height: 1088,
+    width: 1920,
+};
+
+fn described(shape: EngineShape) -> (&'static str, EngineShape, BuildOptions) {
+    ("flownet-1920x1088-fp16", shape, BuildOptions::default())
+}
+
+#[test]
+fn the_command_builds_exactly_the_engine_the_run_needs() {
+    let model = Path::new("/m/rife-v4.25/flownet.pkl");
+    assert_eq!(
+        engine_build_command(model, FRAME, BuildOptions::default()),
+        "smoothscale engine-build --model /m/rife-v4.25/flownet.pkl --height 1088 --width 1920 \
+         --precision fp16"
+    );
+    let tiles = EngineShape::Tiles {
+        tile: 256,
+        pad: 64,
+        batch: 4,
+    };
+    let options = BuildOptions {
+        precision: EnginePrecision::Fp32,
+        workspace_mib: 1024,
+        opt_level: 5,
+    };
+    assert_eq!(
+        engine_build_command(Path::new("my model's.pth"), tiles, options),
+        "smoothscale engine-build --model 'my model'\\''s.pth' --tile 256 --tile-pad 64 \
+         --batch 4 --precision fp32 --workspace 1024 --opt-level 5"
+    );
+}
+
+#[test]
+fn a_cached_engine_is_loaded_and_a_missing_one_built_when_allowed() {
+    let model = Path::new("flownet.pkl");
+    let hit = CacheDecision::Hit {
+        plan: PathBuf::from("x.plan"),
+    };
+    assert_eq!(
+        decide_action(hit.clone(), false, model, described(FRAME)).unwrap(),
+        EngineAction::Load
+    );
+    assert_eq!(
+        decide_action(hit, true, model, described(FRAME)).unwrap(),
+        EngineAction::Load
+    );
+    assert_eq!(
+        decide_action(CacheDecision::Miss, true, model, described(FRAME)).unwrap(),
+        EngineAction::Build { reason: None }
+    );
+    let stale = CacheDecision::Rebuild {
+        reason: "TensorRT changed".into(),
+    };
+    assert_eq!(
+        decide_action(stale, true, model, described(FRAME)).unwrap(),
+        EngineAction::Build {
+            reason: Some("TensorRT changed".into())
+        }
+    );
+}
+
+#[test]
+fn without_building_a_missing_engine_names_the_command() {
+    let model = Path::new("flownet.pkl");
+    let err = decide_action(CacheDecision::Miss, false, model, described(FRAME)).unwrap_err();
+    let text = err.to_string();
+    assert!(matches!(err, GpuStageError::NotBuilt { .. }), "{err:?}");
+    assert!(
+        text.contains("flownet-1920x1088-fp16 for flownet.pkl is not built"),
+        "{text}"
+    );
+    assert!(
+        text.contains("smoothscale engine-build --model flownet.pkl --height 1088 --width 1920"),
+        "{text}"
+    );
+    let stale = CacheDecision::Rebuild {
+        reason: "another GPU".into(),
+    };
+    let text = decide_action(stale, false, model, described(FRAME))
+        .unwrap_err()
+        .to_string();
+    assert!(text.contains("is out of date (another GPU)"), "{text}");
+}

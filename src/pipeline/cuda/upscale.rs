@@ -1,0 +1,289 @@
+//! Real-ESRGAN on device frames through TensorRT, whole frames or tiles, and an x4 model for 2x
+//! by the `resize_half` kernel (logged, as on the CPU). The engine shape and the resize come from
+//! the functions the CPU path and `engine-build` use (`tensorrt::jobs::shape_for_job`,
+//! `scale_resize`). Compiled and its pure parts tested on the CPU; not yet run on a GPU.
+//!
+//! - Whole frames: the frame (any planar RGB f32 frame of the size, e.g. a RIFE output padded to
+//!   64) is copied by `tile_extract` as one tile into a slot of the engine's size, padded with
+//!   zeros to the network's multiple (the CPU path reflects the last row and column instead: at
+//!   most one, for RRDBNet x2 only); the engine writes the raw frame.
+//! - Tiles: the frame's tiles ([`TilePlan`]) are extracted into one batch, the engine runs on
+//!   consecutive slices of it ([`tile_batches`]) and the upscaled slots are stitched. Every
+//!   tile of a frame is on the device at once (input and output batches).
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use cudarc::driver::CudaStream;
+
+use super::engines::{engine_for_job, EngineEvent, JobEngine};
+use super::error::{device, engine as engine_err, expect_layout, GpuStageError};
+use crate::cuda::device::{DeviceFrame, DeviceTiles, FrameLayout, Kernels, PixelFormat, TileBatch};
+use crate::models::runtime::ModelKind;
+use crate::pipeline::models::{scale_resize, ScaleResize};
+use crate::pipeline::Tiling;
+use crate::tensorrt::builder::Toolchain;
+use crate::tensorrt::jobs::tile_batches;
+use crate::tensorrt::spec::{BuildOptions, EngineShape};
+use crate::tensorrt::stage::ViewInput;
+use crate::tensorrt::EngineCache;
+use crate::tiling::TilePlan;
+
+const STAGE: &str = "upscaler";
+
+/// A frame's tiles on the device, and the model's input and output batches of all of them.
+/// A whole frame is one tile, extracted into a slot of the engine's padded size.
+struct Tiles {
+    tiles: DeviceTiles,
+    input: TileBatch,
+    /// The upscaled slots to stitch; `None` for a whole frame, which the engine writes into the
+    /// raw frame directly.
+    output: Option<TileBatch>,
+}
+
+/// The layouts of an upscaler's frames, pure geometry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UpscaleLayouts {
+    /// A frame [`GpuUpscaler::upscale`] takes (any planar f32 frame of this size is accepted:
+    /// the padding is not read).
+    pub input: FrameLayout,
+    /// The model's output.
+    pub raw: FrameLayout,
+    /// What [`GpuUpscaler::upscale`] writes (`raw` itself unless resized by 0.5).
+    pub output: FrameLayout,
+}
+
+/// The layouts for `width` x `height` frames through an engine of `shape` for a network of
+/// `scale` and padding `multiple`, resized by `resize`.
+pub fn upscale_layouts(
+    (width, height): (usize, usize),
+    shape: EngineShape,
+    (scale, multiple): (usize, usize),
+    resize: ScaleResize,
+) -> Result<UpscaleLayouts, GpuStageError> {
+    let planar = |w: usize, h: usize, m: usize| {
+        FrameLayout::planar(PixelFormat::RgbF32, w, h, m)
+            .map_err(device(STAGE, format!("a {w}x{h} frame")))
+    };
+    let (input, raw) = match shape {
+        EngineShape::Frame { .. } => (
+            planar(width, height, multiple)?,
+            planar(width * scale, height * scale, multiple * scale)?,
+        ),
+        EngineShape::Tiles { .. } => (
+            planar(width, height, 1)?,
+            planar(width * scale, height * scale, 1)?,
+        ),
+    };
+    let output = match resize {
+        ScaleResize::None => raw,
+        ScaleResize::Half => planar(raw.width.div_ceil(2), raw.height.div_ceil(2), 1)?,
+    };
+    Ok(UpscaleLayouts { input, raw, output })
+}
+
+/// Super-resolution of device frames through TensorRT.
+pub struct GpuUpscaler {
+    engine: JobEngine,
+    model: PathBuf,
+    factor: usize,
+    layouts: UpscaleLayouts,
+    tiles: Box<Tiles>,
+    /// The model's output before the resize by 0.5 (only when resizing).
+    raw: Option<DeviceFrame>,
+}
+
+impl GpuUpscaler {
+    /// Loads (or, with `build_missing`, first builds into `cache`) the engine of `model` for
+    /// `width` x `height` frames and `tiling`, giving `factor`x (the model's scale, or half of
+    /// it), and allocates the tile batches on `stream`.
+    pub fn new(
+        toolchain: &Toolchain,
+        stream: &Arc<CudaStream>,
+        model: &Path,
+        (width, height, factor, tiling): (usize, usize, usize, Tiling),
+        options: BuildOptions,
+        (cache, build_missing): (&EngineCache, bool),
+        events: &mut dyn FnMut(EngineEvent<'_>),
+    ) -> Result<Self, GpuStageError> {
+        let job = (width, height, tiling);
+        let engine = engine_for_job(
+            toolchain,
+            model,
+            job,
+            options,
+            (cache, build_missing),
+            events,
+        )?;
+        let net = engine.network;
+        if !matches!(net.kind, ModelKind::Upscaler { .. }) {
+            return Err(GpuStageError::WrongModel {
+                path: model.to_path_buf(),
+                wanted: "an upscaling model",
+            });
+        }
+        let resize = scale_resize(model, net.scale, factor, true).map_err(|e| {
+            GpuStageError::WrongScale {
+                path: e.path,
+                native: e.native,
+                wanted: e.wanted,
+            }
+        })?;
+        let layouts = upscale_layouts(
+            (width, height),
+            engine.shape,
+            (net.scale, net.multiple()),
+            resize,
+        )?;
+        let alloc = device(STAGE, "allocating the frame buffers");
+        let s = net.scale;
+        let batch = |n, w, h| TileBatch::alloc_zeroed(stream, PixelFormat::RgbF32, n, w, h);
+        let tiles = match engine.shape {
+            EngineShape::Frame {
+                height: ph,
+                width: pw,
+            } => {
+                let plan = TilePlan::new(width, height, width.max(height), 0);
+                DeviceTiles::upload(stream, &plan).and_then(|tiles| {
+                    Ok(Tiles {
+                        tiles,
+                        input: batch(1, pw, ph)?,
+                        output: None,
+                    })
+                })
+            }
+            EngineShape::Tiles { tile, pad, .. } => {
+                let plan = TilePlan::new(width, height, tile, pad);
+                let (n, sw, sh) = (plan.tiles.len(), plan.slot_width, plan.slot_height);
+                DeviceTiles::upload(stream, &plan).and_then(|tiles| {
+                    Ok(Tiles {
+                        tiles,
+                        input: batch(n, sw, sh)?,
+                        output: Some(batch(n, sw * s, sh * s)?),
+                    })
+                })
+            }
+        };
+        let tiles = Box::new(tiles.map_err(device(STAGE, "allocating the tile batches"))?);
+        let raw = match resize {
+            ScaleResize::None => None,
+            ScaleResize::Half => {
+                Some(DeviceFrame::alloc_zeroed(stream, layouts.raw).map_err(alloc)?)
+            }
+        };
+        Ok(GpuUpscaler {
+            engine,
+            model: model.to_path_buf(),
+            factor,
+            layouts,
+            tiles,
+            raw,
+        })
+    }
+
+    /// The output size factor.
+    pub fn factor(&self) -> usize {
+        self.factor
+    }
+
+    /// The layouts of the frames [`GpuUpscaler::upscale`] takes and writes.
+    pub fn layouts(&self) -> UpscaleLayouts {
+        self.layouts
+    }
+
+    /// The model file.
+    pub fn model(&self) -> &Path {
+        &self.model
+    }
+
+    /// Upscales `src` (a planar f32 frame of the size of `layouts().input`, padded anyhow) into
+    /// `out` (of `layouts().output`). The work is ordered on `stream`.
+    pub fn upscale(
+        &mut self,
+        kernels: &Kernels,
+        stream: &Arc<CudaStream>,
+        src: &DeviceFrame,
+        out: &mut DeviceFrame,
+    ) -> Result<(), GpuStageError> {
+        let l = self.layouts;
+        let got = src.layout();
+        if (got.format, got.width, got.height) != (l.input.format, l.input.width, l.input.height) {
+            expect_layout(STAGE, "the source frame", got, &l.input)?;
+        }
+        expect_layout(STAGE, "out", out.layout(), &l.output)?;
+        match self.raw.as_mut() {
+            Some(raw) => {
+                run_model(&mut self.engine, &mut self.tiles, kernels, stream, src, raw)?;
+                kernels
+                    .resize_half(stream, raw, out)
+                    .map_err(device(STAGE, "resizing by 0.5"))
+            }
+            None => run_model(&mut self.engine, &mut self.tiles, kernels, stream, src, out),
+        }
+    }
+}
+
+/// The engine's output for the whole of `src` into `dst` (the raw layout): the tiles extracted,
+/// the engine run on consecutive batches of them, the upscaled slots stitched (a whole frame:
+/// one tile, written by the engine into `dst`).
+fn run_model(
+    engine: &mut JobEngine,
+    tiles: &mut Tiles,
+    kernels: &Kernels,
+    stream: &Arc<CudaStream>,
+    src: &DeviceFrame,
+    dst: &mut DeviceFrame,
+) -> Result<(), GpuStageError> {
+    let Tiles {
+        tiles,
+        input,
+        output,
+    } = tiles;
+    kernels
+        .tile_extract(stream, src, tiles, input)
+        .map_err(device(STAGE, "extracting tiles"))?;
+    let (sh, sw) = (input.slot_height as i64, input.slot_width as i64);
+    let Some(output) = output else {
+        let shape = [1, 3, sh, sw];
+        let buffer = input
+            .f32_slots(0..1)
+            .map_err(device(STAGE, "viewing the frame"))?;
+        let inputs = [ViewInput {
+            name: "input",
+            shape: &shape,
+            buffer,
+        }];
+        let out = dst.f32_view_mut().map_err(device(STAGE, "viewing out"))?;
+        return engine
+            .stage
+            .enqueue_views(stream, &inputs, &mut [("out", out)])
+            .map_err(engine_err(&engine.stem, "upscaling the frame"));
+    };
+    for range in tile_batches(input.tiles, engine.shape.max_batch()) {
+        let step = format!("upscaling tiles {range:?}");
+        let shape = [range.len() as i64, 3, sh, sw];
+        let slots = input
+            .f32_slots(range.clone())
+            .map_err(device(STAGE, step.clone()))?;
+        let inputs = [ViewInput {
+            name: "input",
+            shape: &shape,
+            buffer: slots,
+        }];
+        let stage = &mut engine.stage;
+        output
+            .with_f32_slots_mut(range, |out| {
+                stage.enqueue_views(stream, &inputs, &mut [("out", out)])
+            })
+            .map_err(device(STAGE, step.clone()))?
+            .map_err(engine_err(&engine.stem, step))?;
+    }
+    let scale = output.slot_width / input.slot_width.max(1);
+    kernels
+        .tile_stitch(stream, output, scale, tiles, dst)
+        .map_err(device(STAGE, "stitching tiles"))
+}
+
+#[cfg(test)]
+#[path = "upscale_tests.rs"]
+mod tests;
