@@ -47,7 +47,8 @@ impl EncodedStream<'_> {
 /// The muxing state of a pre-encoded stream.
 pub(super) struct Encoded {
     time_base: ff::Rational,
-    /// One frame at the format's rate, in `time_base` units (the packets' duration).
+    /// One frame at the format's rate, in `time_base` units (the packets' duration; 0 when the
+    /// rate is unknown).
     frame_duration: i64,
 }
 
@@ -77,8 +78,10 @@ impl Encoded {
             format.layout.for_output().pixel(),
             time_base,
         );
-        let frame = format.rate.recip().unwrap_or(Rational::ONE) / stream.time_base;
-        let frame_duration = i64::try_from(frame.round()).unwrap_or(0).max(0);
+        // 0 when the rate is unknown: the muxer then guesses the last frame's duration.
+        let frame_duration = format.rate.recip().map_or(0, |frame| {
+            i64::try_from((frame / stream.time_base).round()).map_or(0, |d| d.max(0))
+        });
         let encoded = Encoded {
             time_base,
             frame_duration,
