@@ -141,7 +141,13 @@ pub fn run(job: &Job, progress: &dyn Progress, stop: &StopFlag) -> Result<Report
         });
     }
     let format = plan.scaled(models.factor());
-    let mut sink = Sink::create(partial.path(), plan.container, &source, format, &settings)?;
+    let mut sink = Sink::create(
+        partial.path(),
+        plan.container,
+        video::Copies::of(&source),
+        format,
+        &settings,
+    )?;
     progress.start(plan.expected_frames(&info));
     plan.log(&job.input, &info);
 

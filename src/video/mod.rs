@@ -1,5 +1,6 @@
 //! Video I/O through the FFmpeg libraries: demux and software decode into RGB frames, software
-//! encode and mux back, colour tags honoured, audio copied through, outputs written atomically.
+//! encode (or take NVENC's encoded packets) and mux back, colour tags honoured, audio copied
+//! through, outputs written atomically.
 
 mod convert;
 mod partial;
@@ -11,7 +12,9 @@ use std::path::{Path, PathBuf};
 
 pub use convert::{FrameReader, YuvLayout};
 pub use partial::PartialFile;
-pub use sink::{container_for, EncodeSettings, Sink, VideoCodec, VideoFormat};
+pub use sink::{
+    container_for, Copies, EncodeSettings, EncodedStream, Sink, VideoCodec, VideoFormat,
+};
 pub use source::{
     DecodedFrame, Item, PictureFormat, PictureTime, Received, SoftwareDecoder, Source,
     VideoDecoder, VideoInfo, Window, DEFAULT_MAX_PIXELS,
@@ -76,6 +79,14 @@ pub enum VideoError {
         path: PathBuf,
         what: &'static str,
         source: std::io::Error,
+    },
+    /// A call that does not fit how the sink makes its video: frames given to a sink of
+    /// pre-encoded packets, or encoded packets to a sink that encodes its own.
+    #[error("output {}: {call} is not possible: {reason}", path.display())]
+    WrongSink {
+        path: PathBuf,
+        call: &'static str,
+        reason: &'static str,
     },
     #[error("cannot {0}: {1}")]
     Ffmpeg(&'static str, ffmpeg_next::Error),

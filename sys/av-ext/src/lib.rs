@@ -160,3 +160,45 @@ pub fn declared_colour(parameters: &ff::codec::Parameters) -> DeclaredColour {
         }
     }
 }
+
+/// Sets a stream's codec configuration (its extradata) to a copy of `data`: for H.264/HEVC either
+/// an `avcC`/`hvcC` record or Annex-B parameter sets, which the MP4 and Matroska muxers convert
+/// themselves. The copy is allocated with `av_malloc` and FFmpeg's zeroed input padding, as
+/// FFmpeg requires, and is owned (and freed) by the stream. Fails with `ENOMEM` when the
+/// allocation fails and `EINVAL` when `data` is too large for FFmpeg's 32-bit size field.
+pub fn set_extradata(
+    stream: &mut ff::format::stream::StreamMut,
+    data: &[u8],
+) -> Result<(), ff::Error> {
+    let invalid = || ff::Error::Other {
+        errno: ff::util::error::EINVAL,
+    };
+    let padding = ffi::AV_INPUT_BUFFER_PADDING_SIZE as usize;
+    let size = i32::try_from(data.len())
+        .ok()
+        .filter(|_| data.len() <= i32::MAX as usize - padding)
+        .ok_or_else(invalid)?;
+    // SAFETY: the stream belongs to an output context we borrow mutably and its `codecpar` is
+    // allocated with it. The old extradata (if any) was allocated by FFmpeg and is released with
+    // `av_freep`, which also nulls the field. The new buffer is zero-initialised by `av_mallocz`
+    // with `data.len() + padding` bytes, of which we fill exactly `data.len()` from a slice of
+    // that length; the size field records the unpadded length, as FFmpeg expects.
+    unsafe {
+        let par = (*stream.as_mut_ptr()).codecpar;
+        if par.is_null() {
+            return Err(invalid());
+        }
+        ffi::av_freep(std::ptr::addr_of_mut!((*par).extradata).cast());
+        (*par).extradata_size = 0;
+        let buffer = ffi::av_mallocz(data.len() + padding).cast::<u8>();
+        if buffer.is_null() {
+            return Err(ff::Error::Other {
+                errno: ff::util::error::ENOMEM,
+            });
+        }
+        std::ptr::copy_nonoverlapping(data.as_ptr(), buffer, data.len());
+        (*par).extradata = buffer;
+        (*par).extradata_size = size;
+    }
+    Ok(())
+}
