@@ -84,7 +84,10 @@ fn json_report_has_a_null_driver_with_a_reason() {
     let because = report["backend"]["cuda_unavailable_because"]
         .as_array()
         .unwrap();
-    assert!(because[0].as_str().unwrap().contains("no CUDA backend"));
+    assert!(because[0]
+        .as_str()
+        .unwrap()
+        .contains("has not yet run on a GPU"));
     for name in [
         "nvcuvid",
         "nvidia_encode",

@@ -68,6 +68,9 @@ pub struct Settings {
     pub codec: Option<String>,
     pub crf: u8,
     pub preset: String,
+    /// NVENC's constant quality (CUDA backend only; absent in older records).
+    #[serde(default)]
+    pub cq: Option<u8>,
     pub scene_threshold: Option<String>,
     pub upscale: Option<usize>,
     pub tile: usize,
@@ -90,6 +93,7 @@ impl Settings {
             codec: job.codec.map(|c| format!("{c:?}").to_lowercase()),
             crf: job.crf,
             preset: job.preset.clone(),
+            cq: job.gpu.map(|g| g.cq),
             scene_threshold: m.cut_threshold.map(|t| t.to_string()),
             upscale: m.upscale.as_ref().map(|(factor, _)| *factor),
             tile: m.tiling.tile,
@@ -193,6 +197,7 @@ mod tests {
                 codec: None,
                 crf: 18,
                 preset: "medium".into(),
+                cq: None,
                 scene_threshold: Some("0.12".into()),
                 upscale: None,
                 tile: 0,
@@ -223,6 +228,12 @@ mod tests {
         );
         other.settings.crf = 30;
         assert!(!back.same_work(&other));
+        let mut nvenc = record.clone();
+        nvenc.settings.cq = Some(23);
+        assert!(
+            !back.same_work(&nvenc),
+            "the NVENC quality shapes the output"
+        );
         let mut moved = record.clone();
         moved.input.mtime_ns += 1;
         assert!(!back.same_work(&moved));
@@ -257,6 +268,7 @@ mod tests {
                 ..Default::default()
             },
             limits: crate::pipeline::Limits::default(),
+            gpu: None,
         };
         let models = FileId::models(&job).unwrap();
         let names: Vec<_> = models

@@ -260,6 +260,7 @@ fn end_to_end(
             threads: cx.workload.threads,
         },
         limits: pipeline::Limits::default(),
+        gpu: None,
     };
     let stop = pipeline::StopFlag::new(0);
     measure(&spec.name, cx.settings, || {

@@ -22,11 +22,12 @@ pub(super) enum Backend {
 /// `run`/`batch --backend`.
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum ProcessBackend {
-    /// CUDA when everything it needs is there, else the CPU (today: always the CPU, saying why).
+    /// The CPU, saying why not CUDA (auto will pick CUDA once its pipeline has run on a GPU).
     Auto,
     /// FFmpeg software decode and encode, models on the CPU.
     Cpu,
-    /// NVDEC, CUDA kernels, TensorRT and NVENC; refused (exit 1) naming what is missing.
+    /// NVDEC, CUDA kernels, TensorRT and NVENC (software encoding where the GPU has no NVENC);
+    /// refused (exit 1) naming what is missing. Not yet run on a GPU.
     Cuda,
 }
 
@@ -86,6 +87,14 @@ pub struct ProcessOptions {
     /// Software encoder preset (ultrafast … veryslow).
     #[arg(long, default_value = "medium")]
     preset: String,
+    /// NVENC constant quality with --backend cuda (1–51, lower is better quality).
+    #[arg(long, default_value_t = smoothscale::nvcodec::DEFAULT_CQ,
+          value_parser = clap::value_parser!(u8).range(1..=51))]
+    cq: u8,
+    /// With --backend cuda: stop with the `engine-build` command to run instead of building a
+    /// missing or outdated TensorRT engine (builds take minutes).
+    #[arg(long)]
+    no_build: bool,
     /// Refuse frames of more pixels than this (default 40M; also SMOOTHSCALE_MAX_PIXELS).
     #[arg(long, value_parser = parse_limit, value_name = "PIXELS")]
     max_pixels: Option<u64>,
@@ -96,7 +105,7 @@ pub struct ProcessOptions {
 }
 
 impl ProcessOptions {
-    /// The name of the backend [`ProcessOptions::job`] accepted (it refuses `cuda` today).
+    /// The name of the backend [`ProcessOptions::job`] runs on (`auto` is the CPU today).
     pub fn backend(&self) -> &'static str {
         match self.backend {
             ProcessBackend::Auto | ProcessBackend::Cpu => "cpu",
@@ -104,15 +113,17 @@ impl ProcessOptions {
         }
     }
 
-    /// Decides the backend (`cuda::backend::decide`, the decision `doctor` reports): its name,
-    /// or the error of `--backend cuda`.
-    fn decide_backend(&self) -> anyhow::Result<&'static str> {
+    /// Decides the backend (`cuda::backend::decide`, the decision `doctor` reports), or the
+    /// error of `--backend cuda`.
+    fn decide_backend(&self) -> anyhow::Result<backend::Backend> {
         let requested = match self.backend {
             ProcessBackend::Auto => Requested::Auto,
             ProcessBackend::Cpu => Requested::Cpu,
             ProcessBackend::Cuda => Requested::Cuda,
         };
-        Ok(backend::decide(requested, probe_cuda_pieces)?.name())
+        let with_models =
+            self.interpolate.is_some() || self.target_fps.is_some() || self.upscale.is_some();
+        Ok(backend::decide(requested, with_models, probe_cuda_pieces)?)
     }
 
     /// Checks the options, finds the models (and loads the model runtime when there are any)
@@ -122,7 +133,7 @@ impl ProcessOptions {
             anyhow::bail!("--duration must be greater than zero");
         }
         let backend = self.decide_backend()?;
-        log::info!("backend: {backend}");
+        log::info!("backend: {}", backend.name());
         let rate = match (self.interpolate, self.target_fps) {
             (Some(n), _) => RateMode::Multiply(n),
             (None, Some(fps)) => RateMode::Fps(fps),
@@ -157,7 +168,11 @@ impl ProcessOptions {
         if let Some(bytes) = self.max_memory {
             limits.max_memory = bytes;
         }
-        if rife.is_some() || upscale.is_some() {
+        let gpu = (backend == backend::Backend::Cuda).then_some(pipeline::GpuOptions {
+            cq: self.cq,
+            build_engines: !self.no_build,
+        });
+        if gpu.is_none() && (rife.is_some() || upscale.is_some()) {
             smoothscale::models::runtime::init()?;
         }
         Ok(Job {
@@ -187,6 +202,7 @@ impl ProcessOptions {
                 threads: self.threads,
             },
             limits,
+            gpu,
         })
     }
 }

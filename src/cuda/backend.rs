@@ -1,9 +1,12 @@
 //! Which backend a job runs on: the one decision `run`, `batch` and `doctor` share.
 //!
 //! The CUDA backend needs the driver, a GPU, NVDEC (`libnvcuvid`), TensorRT (`libnvinfer` and
-//! `libnvonnxparser`), NVRTC when the build embedded kernel source instead of a fat binary, and
-//! the CUDA pipeline itself, which this version does not have yet. So today `auto` always runs on
-//! the CPU (with the reasons), and `cuda` is refused naming the first missing piece.
+//! `libnvonnxparser`, only for jobs with models), and NVRTC when the build embedded kernel source
+//! instead of a fat binary. NVENC is optional: without it the frames go to the software encoder.
+//!
+//! The CUDA pipeline is in this version but has not yet run on a GPU, so `auto` does not pick it:
+//! `auto` runs on the CPU (and logs why not CUDA), and `cuda` runs the CUDA pipeline where every
+//! piece is present, and is refused naming the first missing piece elsewhere.
 
 /// The backend asked for (`--backend`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,12 +20,14 @@ pub enum Requested {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Cpu,
+    Cuda,
 }
 
 impl Backend {
     pub fn name(self) -> &'static str {
         match self {
             Backend::Cpu => "cpu",
+            Backend::Cuda => "cuda",
         }
     }
 }
@@ -34,6 +39,8 @@ pub struct CudaPiece {
     pub label: String,
     /// Why it is missing (the loader's message, ...).
     pub missing: Option<String>,
+    /// Needed only by jobs with models (TensorRT).
+    pub for_models: bool,
 }
 
 impl CudaPiece {
@@ -41,17 +48,26 @@ impl CudaPiece {
         CudaPiece {
             label: label.into(),
             missing,
+            for_models: false,
+        }
+    }
+
+    /// A piece only jobs with models need.
+    pub fn for_models(self) -> Self {
+        CudaPiece {
+            for_models: true,
+            ..self
         }
     }
 }
 
-/// Why there is no CUDA backend even on a complete machine.
-pub const NO_CUDA_PIPELINE: &str =
-    "this build has no CUDA backend yet (the CUDA pipeline, NVDEC to TensorRT to NVENC, is not in this version)";
+/// Why `auto` does not pick the CUDA backend even on a complete machine.
+pub const CUDA_UNVERIFIED: &str =
+    "the CUDA pipeline has not yet run on a GPU, so auto does not pick it (--backend cuda runs it)";
 
-/// Every reason the CUDA backend cannot run: the missing pipeline, then each missing piece.
+/// Every reason `auto` does not pick CUDA: the pipeline not yet verified, then each missing piece.
 pub fn cuda_blockers(pieces: &[CudaPiece]) -> Vec<String> {
-    std::iter::once(NO_CUDA_PIPELINE.to_string())
+    std::iter::once(CUDA_UNVERIFIED.to_string())
         .chain(
             pieces
                 .iter()
@@ -66,11 +82,12 @@ pub fn cuda_blockers(pieces: &[CudaPiece]) -> Vec<String> {
 #[error("--backend cuda: {0}")]
 pub struct CudaUnavailable(pub String);
 
-/// Decides the backend of `requested`; `probe` lists the CUDA pieces of this machine (called
-/// only for `auto` and `cuda`). `auto` runs on the CPU and logs why not CUDA; `cuda` fails with
-/// the first missing piece, or says that the pipeline is not in this version.
+/// Decides the backend of `requested` for a job with or without models; `probe` lists the CUDA
+/// pieces of this machine (called only for `auto` and `cuda`). `auto` runs on the CPU and logs
+/// why not CUDA; `cuda` fails with the first missing piece the job needs.
 pub fn decide(
     requested: Requested,
+    with_models: bool,
     probe: impl FnOnce() -> Vec<CudaPiece>,
 ) -> Result<Backend, CudaUnavailable> {
     match requested {
@@ -84,17 +101,16 @@ pub fn decide(
         }
         Requested::Cuda => {
             let pieces = probe();
-            Err(CudaUnavailable(
-                match pieces.iter().find(|p| p.missing.is_some()) {
-                    Some(CudaPiece {
-                        label,
-                        missing: Some(why),
-                    }) => format!(
-                        "{label} is missing ({why}); `smoothscale doctor` says what to install"
-                    ),
-                    _ => NO_CUDA_PIPELINE.to_string(),
-                },
-            ))
+            let missing = pieces
+                .iter()
+                .filter(|p| with_models || !p.for_models)
+                .find_map(|p| p.missing.as_ref().map(|why| (&p.label, why)));
+            match missing {
+                Some((label, why)) => Err(CudaUnavailable(format!(
+                    "{label} is missing ({why}); `smoothscale doctor` says what to install"
+                ))),
+                None => Ok(Backend::Cuda),
+            }
         }
     }
 }
@@ -118,13 +134,13 @@ mod tests {
     #[test]
     fn cpu_never_probes() {
         let never = || -> Vec<CudaPiece> { panic!("--backend cpu must not probe CUDA") };
-        assert_eq!(decide(Requested::Cpu, never), Ok(Backend::Cpu));
+        assert_eq!(decide(Requested::Cpu, true, never), Ok(Backend::Cpu));
     }
 
     #[test]
     fn auto_runs_on_the_cpu_and_lists_every_blocker() {
         assert_eq!(
-            decide(Requested::Auto, || pieces(&[0, 2])),
+            decide(Requested::Auto, true, || pieces(&[0, 2])),
             Ok(Backend::Cpu)
         );
         let because = cuda_blockers(&pieces(&[0, 2]));
@@ -135,18 +151,40 @@ mod tests {
                 "TensorRT (libnvinfer.so.10) is missing"
             ]
         );
-        assert_eq!(cuda_blockers(&pieces(&[])), [NO_CUDA_PIPELINE]);
+        assert_eq!(cuda_blockers(&pieces(&[])), [CUDA_UNVERIFIED]);
+        assert_eq!(
+            decide(Requested::Auto, true, || pieces(&[])),
+            Ok(Backend::Cpu)
+        );
     }
 
     #[test]
-    fn cuda_names_the_first_missing_piece_else_the_pipeline() {
-        let e = decide(Requested::Cuda, || pieces(&[1, 2])).unwrap_err();
+    fn cuda_names_the_first_missing_piece_the_job_needs() {
+        let e = decide(Requested::Cuda, true, || pieces(&[1, 2])).unwrap_err();
         assert!(
             e.to_string()
                 .starts_with("--backend cuda: NVDEC (libnvcuvid.so.1) is missing (reason 1)"),
             "{e}"
         );
-        let e = decide(Requested::Cuda, || pieces(&[])).unwrap_err();
-        assert_eq!(e.to_string(), format!("--backend cuda: {NO_CUDA_PIPELINE}"));
+        assert_eq!(
+            decide(Requested::Cuda, true, || pieces(&[])),
+            Ok(Backend::Cuda)
+        );
+        // TensorRT is needed only for models: a plain re-encode runs without it.
+        let without_tensorrt = || {
+            let mut p = pieces(&[2]);
+            p[2] = p[2].clone().for_models();
+            p
+        };
+        assert_eq!(
+            decide(Requested::Cuda, false, without_tensorrt),
+            Ok(Backend::Cuda)
+        );
+        let e = decide(Requested::Cuda, true, without_tensorrt).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("TensorRT (libnvinfer.so.10) is missing"),
+            "{e}"
+        );
     }
 }

@@ -200,7 +200,7 @@ pub struct FfmpegReport {
 pub struct BackendReport {
     /// The backend `--backend auto` runs today.
     pub auto: &'static str,
-    /// Whether a CUDA backend could run.
+    /// Whether `--backend cuda` could run here (every piece present).
     pub cuda_available: bool,
     /// Why not.
     pub cuda_unavailable_because: Vec<String>,
@@ -550,15 +550,17 @@ pub fn cuda_pieces(cuda: &CudaReport, libraries: &Libraries) -> Vec<CudaPiece> {
             }),
         ));
     }
-    for (what, c) in [
-        ("NVDEC", &libraries.nvcuvid),
-        ("TensorRT", &libraries.nvinfer),
-        ("TensorRT's ONNX parser", &libraries.nvonnxparser),
+    for (what, c, for_models) in [
+        ("NVDEC", &libraries.nvcuvid, false),
+        ("TensorRT", &libraries.nvinfer, true),
+        ("TensorRT's ONNX parser", &libraries.nvonnxparser, true),
     ] {
-        pieces.push(CudaPiece::new(
-            format!("{what} ({})", c.library),
-            missing(c),
-        ));
+        let piece = CudaPiece::new(format!("{what} ({})", c.library), missing(c));
+        pieces.push(if for_models {
+            piece.for_models()
+        } else {
+            piece
+        });
     }
     if matches!(
         crate::cuda::embedded_kernels(),
@@ -585,8 +587,8 @@ fn cuda_major(cuda: &CudaReport) -> Option<u32> {
         .and_then(|v| v.split('.').next()?.parse().ok())
 }
 
-/// What `--backend auto` picks ([`crate::cuda::backend`]: today always the CPU) and why not
-/// CUDA, and what the CPU backend lacks.
+/// What `--backend auto` picks ([`crate::cuda::backend`]: the CPU until the CUDA pipeline has
+/// been verified on a GPU) and why not CUDA, and what the CPU backend lacks.
 pub fn decide_backend(
     cuda: &CudaReport,
     libraries: &Libraries,
@@ -595,7 +597,8 @@ pub fn decide_backend(
     ffmpeg: &FfmpegReport,
 ) -> BackendReport {
     let pieces = cuda_pieces(cuda, libraries);
-    let auto = backend::decide(Requested::Auto, || pieces.clone()).map_or("cpu", |b| b.name());
+    let auto =
+        backend::decide(Requested::Auto, true, || pieces.clone()).map_or("cpu", |b| b.name());
     let because = backend::cuda_blockers(&pieces);
     let mut cpu_missing = Vec::new();
     if !onnx_runtime.ok {
@@ -623,7 +626,7 @@ pub fn decide_backend(
     }
     BackendReport {
         auto,
-        cuda_available: because.is_empty(),
+        cuda_available: pieces.iter().all(|p| p.missing.is_none()),
         cuda_unavailable_because: because,
         cpu_missing,
     }

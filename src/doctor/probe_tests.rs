@@ -127,7 +127,7 @@ fn the_backend_is_cpu_and_says_why_not_cuda() {
     assert_eq!(
         because[..5],
         [
-            backend::NO_CUDA_PIPELINE,
+            backend::CUDA_UNVERIFIED,
             "the NVIDIA driver (libcuda.so.1) is missing",
             "NVDEC (libnvcuvid.so.1) is missing",
             "TensorRT (libnvinfer.so.10) is missing",
@@ -176,7 +176,7 @@ fn plain_lines_say_ok_or_missing_with_what_to_install() {
     assert!(line("ONNX Runtime").starts_with("ONNX Runtime   ok       libonnxruntime"));
     assert!(line("model 4x").contains("ok       /models/realesrgan"));
     assert!(line("engine cache").contains("not created yet"));
-    assert!(line("backend").contains("no cuda: this build has no CUDA backend yet"));
+    assert!(line("backend").contains("no cuda: the CUDA pipeline has not yet run on a GPU"));
     assert!(!line("backend").contains("lacks"));
 }
 
@@ -218,7 +218,7 @@ fn a_complete_machine_renders_versions_and_gpus() {
     assert_eq!(
         report.backend.cuda_unavailable_because[..3],
         [
-            backend::NO_CUDA_PIPELINE,
+            backend::CUDA_UNVERIFIED,
             "NVDEC (libnvcuvid.so.1) is missing",
             "TensorRT's ONNX parser (libnvonnxparser.so.10) is missing",
         ]

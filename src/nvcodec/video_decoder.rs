@@ -64,7 +64,12 @@ impl<C: PictureConverter> NvdecDecoder<C> {
         let codec = match parameters.id() {
             ff::codec::Id::H264 => NalCodec::H264,
             ff::codec::Id::HEVC => NalCodec::Hevc,
-            codec => return Err(VideoError::NoDecoder(path.to_path_buf(), codec)),
+            _ => {
+                return Err(VideoError::BadStream(
+                    path.to_path_buf(),
+                    "the CUDA backend decodes H.264 and HEVC only; use --backend cpu",
+                ))
+            }
         };
         let annexb = AnnexB::new(codec, smoothscale_av_ext::extradata(&parameters))
             .map_err(|e| gpu_error(path, e))?;

@@ -56,6 +56,17 @@ pub struct Job {
     pub models: ModelOptions,
     /// Memory and frame-size bounds.
     pub limits: Limits,
+    /// Run on the CUDA backend with these options (`None`: the CPU).
+    pub gpu: Option<GpuOptions>,
+}
+
+/// Options of the CUDA backend.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GpuOptions {
+    /// NVENC constant quality (1–51).
+    pub cq: u8,
+    /// Build missing or outdated TensorRT engines (`false`: stop naming the command instead).
+    pub build_engines: bool,
 }
 
 /// Why a run failed.
@@ -101,6 +112,8 @@ pub enum PipelineError {
     },
     #[error("interrupted by signal {0}")]
     Interrupted(usize),
+    #[error("--backend cuda: {0}")]
+    Gpu(#[from] cuda::GpuError),
 }
 
 /// Progress callbacks, so the library does not draw.
@@ -114,8 +127,19 @@ pub trait Progress {
 /// Set to a signal number (by a signal handler) to stop the run at the next frame.
 pub type StopFlag = AtomicUsize;
 
-/// Runs `job` on the CPU. The output appears at `job.output` only if everything succeeded.
+/// Runs `job` on its backend. The output appears at `job.output` only if everything succeeded.
 pub fn run(job: &Job, progress: &dyn Progress, stop: &StopFlag) -> Result<Report, PipelineError> {
+    match &job.gpu {
+        Some(gpu) => cuda::run(job, gpu, progress, stop),
+        None => run_on_cpu(job, progress, stop),
+    }
+}
+
+fn run_on_cpu(
+    job: &Job,
+    progress: &dyn Progress,
+    stop: &StopFlag,
+) -> Result<Report, PipelineError> {
     let started = Instant::now();
     let partial = PartialFile::new(&job.output, &job.input, job.overwrite)?;
     let mut source = Source::open_limited(&job.input, job.window, job.limits.max_frame_pixels)?;

@@ -16,8 +16,8 @@ pub use sink::{
     container_for, Copies, EncodeSettings, EncodedStream, Sink, VideoCodec, VideoFormat,
 };
 pub use source::{
-    DecodedFrame, Item, PictureFormat, PictureTime, Received, SoftwareDecoder, Source,
-    VideoDecoder, VideoInfo, Window, DEFAULT_MAX_PIXELS,
+    declared_frame_size, DecodedFrame, Item, PictureFormat, PictureTime, Received, SoftwareDecoder,
+    Source, VideoDecoder, VideoInfo, Window, DEFAULT_MAX_PIXELS,
 };
 pub use tags::ColourTags;
 

@@ -142,6 +142,12 @@ impl GpuInterpolator {
         self.layout
     }
 
+    /// Whether pairs are checked for scene cuts (then [`GpuInterpolator::measure_cut`] must be
+    /// called before each pair's first blend).
+    pub fn detects_cuts(&self) -> bool {
+        self.cut_threshold.is_some()
+    }
+
     /// The model file.
     pub fn model(&self) -> &Path {
         &self.model

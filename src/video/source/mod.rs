@@ -16,6 +16,7 @@ use super::{ColourTags, VideoError};
 use crate::frame::RgbFrame;
 use crate::timeline::Rational;
 pub use decoder::{PictureFormat, PictureTime, Received, VideoDecoder};
+pub use probe::declared_frame_size;
 use probe::{copied_list, declared_duration, expected_duration, nominal_rate};
 pub use software::SoftwareDecoder;
 

@@ -72,3 +72,26 @@ pub(super) fn expected_duration(
         (r, d) => r.or(d),
     }
 }
+
+/// The frame size `path`'s best video stream declares, refused over `max_pixels` (before any
+/// decoder opens). The CUDA backend sizes its engines from it before decoding.
+pub fn declared_frame_size(
+    path: &std::path::Path,
+    max_pixels: u64,
+) -> Result<(u32, u32), crate::video::VideoError> {
+    use crate::video::VideoError;
+    let input = ff::format::input(path).map_err(|e| VideoError::input(path, "open", e))?;
+    let stream = input
+        .streams()
+        .best(Type::Video)
+        .ok_or_else(|| VideoError::NoVideo(path.to_path_buf()))?;
+    let (width, height) = smoothscale_av_ext::declared_size(&stream.parameters());
+    if width == 0 || height == 0 {
+        return Err(VideoError::BadStream(
+            path.to_path_buf(),
+            "the video stream declares no frame size",
+        ));
+    }
+    super::check_size(path, width, height, max_pixels)?;
+    Ok((width, height))
+}

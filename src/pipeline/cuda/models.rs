@@ -1,0 +1,222 @@
+//! The CUDA backend's models behind the shared renderer: RIFE and the upscaler on TensorRT
+//! (`interpolate`, `upscale`), each output frame allocated on the stream. Scene cuts are measured
+//! as the CPU path measures them: BT.709 full-range 16-bit luma of the RGB frames (our RGB → P016
+//! kernel), 4×4 cell means compared by the scene kernel.
+
+use std::sync::Arc;
+
+use cudarc::driver::CudaStream;
+
+use super::engines::EngineEvent;
+use super::interpolate::GpuInterpolator;
+use super::upscale::GpuUpscaler;
+use super::GpuError;
+use crate::colour::{Encoding, Matrix, Range, Siting};
+use crate::cuda::device::{DeviceFrame, FrameLayout, Kernels, PixelFormat};
+use crate::pipeline::render::FrameModels;
+use crate::pipeline::{GpuOptions, ModelOptions, PipelineError};
+use crate::tensorrt::builder::Toolchain;
+use crate::tensorrt::spec::BuildOptions;
+
+/// RIFE and the upscaler on the device, each optional.
+pub struct GpuModels {
+    kernels: Arc<Kernels>,
+    stream: Arc<CudaStream>,
+    pub interpolator: Option<GpuInterpolator>,
+    upscaler: Option<GpuUpscaler>,
+    /// The luma of the last source frames measured, by index.
+    luma: Vec<(usize, DeviceFrame)>,
+    /// The pair whose cut metric the interpolator holds.
+    measured: Option<(usize, usize)>,
+    /// The layout decoded frames must have.
+    input: FrameLayout,
+}
+
+/// The scene metric's luma: BT.709, full range, 16 bits, as `pipeline::scene` computes it.
+const SCENE_LUMA: Encoding = Encoding {
+    matrix: Matrix::Bt709,
+    range: Range::Full,
+    bits: 16,
+};
+
+/// The layout decoded frames need: RIFE's (padded to 64) when interpolating, else unpadded (the
+/// upscaler takes any planar frame of the size).
+pub fn input_layout(
+    (width, height): (usize, usize),
+    rife: Option<FrameLayout>,
+) -> Result<FrameLayout, GpuError> {
+    match rife {
+        Some(layout) => Ok(layout),
+        None => Ok(FrameLayout::planar(PixelFormat::RgbF32, width, height, 1)?),
+    }
+}
+
+impl GpuModels {
+    /// Loads the engines of `models` for `width` x `height` frames (building missing ones unless
+    /// `options.build_engines` is off); `events` hears about builds.
+    pub fn new(
+        models: &ModelOptions,
+        options: &GpuOptions,
+        (kernels, stream): (&Arc<Kernels>, &Arc<CudaStream>),
+        (width, height): (usize, usize),
+        events: &mut dyn FnMut(EngineEvent<'_>),
+    ) -> Result<Self, GpuError> {
+        let mut interpolator = None;
+        let mut upscaler = None;
+        if models.rife.is_some() || models.upscale.is_some() {
+            let toolchain = Toolchain::probe().map_err(GpuError::TensorRt)?;
+            let cache = super::engines::default_engine_cache()?;
+            let build = (&cache, options.build_engines);
+            if let Some(rife) = &models.rife {
+                interpolator = Some(GpuInterpolator::new(
+                    &toolchain,
+                    rife,
+                    (width, height),
+                    BuildOptions::default(),
+                    build,
+                    models.cut_threshold,
+                    events,
+                )?);
+            }
+            if let Some((factor, model)) = &models.upscale {
+                upscaler = Some(GpuUpscaler::new(
+                    &toolchain,
+                    stream,
+                    model,
+                    (width, height, *factor, models.tiling),
+                    BuildOptions::default(),
+                    build,
+                    events,
+                )?);
+            }
+        }
+        let input = input_layout(
+            (width, height),
+            interpolator.as_ref().map(GpuInterpolator::frame_layout),
+        )?;
+        Ok(GpuModels {
+            kernels: kernels.clone(),
+            stream: stream.clone(),
+            interpolator,
+            upscaler,
+            luma: Vec::with_capacity(2),
+            measured: None,
+            input,
+        })
+    }
+
+    /// The layout decoded frames must have.
+    pub fn input_layout(&self) -> FrameLayout {
+        self.input
+    }
+
+    /// The output size factor.
+    pub fn factor(&self) -> usize {
+        self.upscaler.as_ref().map_or(1, GpuUpscaler::factor)
+    }
+
+    /// The scene metric's luma of source frame `index` (kept for the next pair).
+    fn luma_of(&mut self, index: usize, frame: &DeviceFrame) -> Result<(), GpuError> {
+        if self.luma.iter().any(|(i, _)| *i == index) {
+            return Ok(());
+        }
+        let l = frame.layout();
+        let layout = FrameLayout::yuv420_aligned(
+            PixelFormat::P016 { sample_shift: 0 },
+            l.width,
+            l.height,
+            256,
+        )?;
+        let mut luma = DeviceFrame::alloc_zeroed(&self.stream, layout)?;
+        self.kernels
+            .rgb_to_yuv(&self.stream, frame, SCENE_LUMA, Siting::Left, &mut luma)?;
+        if self.luma.len() == 2 {
+            self.luma.remove(0);
+        }
+        self.luma.push((index, luma));
+        Ok(())
+    }
+}
+
+impl FrameModels for GpuModels {
+    type Frame = DeviceFrame;
+
+    fn upscales(&self) -> bool {
+        self.upscaler.is_some()
+    }
+
+    fn upscale(&mut self, frame: &DeviceFrame) -> Result<DeviceFrame, PipelineError> {
+        let Some(upscaler) = self.upscaler.as_mut() else {
+            let mut copy =
+                DeviceFrame::alloc_zeroed(&self.stream, *frame.layout()).map_err(GpuError::from)?;
+            copy.copy_from(&self.stream, frame)
+                .map_err(GpuError::from)?;
+            return Ok(copy);
+        };
+        let mut out = DeviceFrame::alloc_zeroed(&self.stream, upscaler.layouts().output)
+            .map_err(GpuError::from)?;
+        upscaler
+            .upscale(&self.kernels, &self.stream, frame, &mut out)
+            .map_err(GpuError::from)?;
+        Ok(out)
+    }
+
+    fn blend(
+        &mut self,
+        (ia, a): (usize, &DeviceFrame),
+        (ib, b): (usize, &DeviceFrame),
+        t: f32,
+        output: u64,
+    ) -> Result<DeviceFrame, PipelineError> {
+        let Some(layout) = self
+            .interpolator
+            .as_ref()
+            .map(GpuInterpolator::frame_layout)
+        else {
+            return Err(PipelineError::NoInterpolator(output));
+        };
+        let detects_cuts = self
+            .interpolator
+            .as_ref()
+            .is_some_and(GpuInterpolator::detects_cuts);
+        if detects_cuts && self.measured != Some((ia, ib)) {
+            self.luma_of(ia, a)?;
+            self.luma_of(ib, b)?;
+            let find = |i: usize| self.luma.iter().find(|(j, _)| *j == i).map(|(_, f)| f);
+            if let (Some(la), Some(lb), Some(interpolator)) =
+                (find(ia), find(ib), self.interpolator.as_mut())
+            {
+                interpolator
+                    .measure_cut(&self.kernels, &self.stream, (ia, la), (ib, lb))
+                    .map_err(GpuError::from)?;
+            }
+            self.measured = Some((ia, ib));
+        }
+        let mut out = DeviceFrame::alloc_zeroed(&self.stream, layout).map_err(GpuError::from)?;
+        if let Some(interpolator) = self.interpolator.as_mut() {
+            interpolator
+                .blend(&self.stream, (ia, a), (ib, b), t, &mut out)
+                .map_err(GpuError::from)?;
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decoded_frames_take_rifes_layout_or_none() {
+        let rife = FrameLayout::planar(PixelFormat::RgbF32, 1920, 1080, 64).unwrap();
+        let with_rife = input_layout((1920, 1080), Some(rife)).unwrap();
+        assert_eq!(
+            (with_rife.padded_width, with_rife.padded_height),
+            (1920, 1088)
+        );
+        let plain = input_layout((1920, 1080), None).unwrap();
+        assert_eq!((plain.width, plain.height), (1920, 1080));
+        assert_eq!((plain.padded_width, plain.padded_height), (1920, 1080));
+        assert_eq!(plain.format, PixelFormat::RgbF32);
+    }
+}
