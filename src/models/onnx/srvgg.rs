@@ -14,8 +14,9 @@ use crate::models::weights::StateDict;
 /// PReLU with per-channel slopes `{prefix}.weight` (shape `nf`) as `(y, sign)` with
 /// `PReLU(x) = sign * y` per channel, `y = a * x + Relu(k * x)`, `k = 1 - slope`, and
 /// `a = slope, sign = 1` where `k >= 0`, `a = -1, sign = -1` where `k < 0` (then
-/// `Relu(k * x) = -k * min(x, 0)`, so `-y = x + k * min(x, 0)`); the caller folds the signs into
-/// the next convolution's weights. Equal to PReLU up to the rounding of one addition.
+/// `Relu(k * x) = k * min(x, 0)`, so `-y = x - k * min(x, 0)`, which is PReLU); the caller
+/// folds the signs into the next convolution's weights (exact). Equal to PReLU up to the
+/// rounding of one addition. The exported graph is this one too.
 ///
 /// ONNX Runtime's `PRelu` kernel branches per element: it took 31% of the graph's time, ten
 /// times a vectorised pass. Here both scalings are batch normalisations, which ONNX Runtime
