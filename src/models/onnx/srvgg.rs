@@ -5,34 +5,46 @@ use prost::Message;
 use super::builder::{Dim, GraphBuilder};
 use super::error::GraphError;
 use super::hparams::SrvggParams;
-use super::layers::{conv, ConvSpec};
+use super::layers::{conv, conv_scaled_inputs, ConvSpec};
 use super::proto::{DataType, ModelProto};
 use super::weights_access::Weights;
 use super::GraphShape;
 use crate::models::weights::StateDict;
 
-/// PReLU with per-channel slopes `{prefix}.weight` (shape `nf`), written
-/// `slope * x + (1 - slope) * Relu(x)`: equal to PReLU up to the rounding of one addition
-/// (for `x < 0` exactly `slope * x`; for `x > 0`, `slope * x + (1 - slope) * x`).
+/// PReLU with per-channel slopes `{prefix}.weight` (shape `nf`) as `(y, sign)` with
+/// `PReLU(x) = sign * y` per channel, `y = a * x + Relu(k * x)`, `k = 1 - slope`, and
+/// `a = slope, sign = 1` where `k >= 0`, `a = -1, sign = -1` where `k < 0` (then
+/// `Relu(k * x) = k * min(x, 0)`, so `-y = x - k * min(x, 0)`, which is PReLU); the caller
+/// folds the signs into the next convolution's weights (exact). Equal to PReLU up to the
+/// rounding of one addition. The exported graph is this one too.
 ///
 /// ONNX Runtime's `PRelu` kernel branches per element: it took 31% of the graph's time, ten
-/// times a vectorised pass. Here the two scalings are batch normalisations, which ONNX Runtime
-/// runs as depthwise convolutions in its blocked layout with the `Add` fused into the second,
-/// and `Relu` keeps the layout too, so the body never leaves it (a `Mul`/`Max` form had to
-/// leave and re-enter it around every layer). TensorRT fuses either form into the convolution.
+/// times a vectorised pass. Here both scalings are batch normalisations, which ONNX Runtime
+/// runs as depthwise convolutions in its blocked (NCHWc) layout, with the `Relu` fused into the
+/// first and the `Add` into the second: two passes over the feature map and the body never
+/// leaves the layout. TensorRT fuses the same scale layers into the convolution.
 fn prelu(
     g: &mut GraphBuilder,
     w: &Weights<'_>,
     prefix: &str,
     x: &str,
     nf: usize,
-) -> Result<String, GraphError> {
+) -> Result<(String, Vec<f32>), GraphError> {
     let slope = &w.get(&format!("{prefix}.weight"), &[Some(nf)])?.data;
     let rest: Vec<f32> = slope.iter().map(|a| 1.0 - a).collect();
-    let positive = g.relu(x);
-    let scaled = g.scale_channels(x, slope);
-    let kept = g.scale_channels(&positive, &rest);
-    Ok(g.add(&scaled, &kept))
+    let sign: Vec<f32> = rest
+        .iter()
+        .map(|&k| if k >= 0.0 { 1.0 } else { -1.0 })
+        .collect();
+    let direct: Vec<f32> = slope
+        .iter()
+        .zip(&sign)
+        .map(|(&a, &s)| if s > 0.0 { a } else { -1.0 })
+        .collect();
+    let kept = g.scale_channels(x, &rest);
+    let kept = g.relu(&kept);
+    let scaled = g.scale_channels(x, &direct);
+    Ok((g.add(&scaled, &kept), sign))
 }
 
 /// Builds the SRVGGNetCompact graph: input `input` (N,3,H,W), output `out` (N,3,sH,sW),
@@ -61,16 +73,17 @@ pub fn srvgg_model(sd: &StateDict, shape: GraphShape) -> Result<ModelProto, Grap
     let x = g.input("input", DataType::Float, &dims_in);
     let nf = p.nf;
     let mut f = conv(&mut g, &wts, "body.0", &x, ConvSpec::same3(3, nf))?;
-    f = prelu(&mut g, &wts, "body.1", &f, nf)?;
+    let (mut f_act, mut sign) = prelu(&mut g, &wts, "body.1", &f, nf)?;
     for k in 0..p.num_conv {
         let c = 2 + 2 * k;
         let spec = ConvSpec::same3(nf, nf);
-        f = conv(&mut g, &wts, &format!("body.{c}"), &f, spec)?;
-        f = prelu(&mut g, &wts, &format!("body.{}", c + 1), &f, nf)?;
+        f = conv_scaled_inputs(&mut g, &wts, &format!("body.{c}"), &f_act, spec, &sign)?;
+        (f_act, sign) = prelu(&mut g, &wts, &format!("body.{}", c + 1), &f, nf)?;
     }
     let s = p.scale;
     let last = format!("body.{}", 2 + 2 * p.num_conv);
-    f = conv(&mut g, &wts, &last, &f, ConvSpec::same3(nf, 3 * s * s))?;
+    let spec = ConvSpec::same3(nf, 3 * s * s);
+    f = conv_scaled_inputs(&mut g, &wts, &last, &f_act, spec, &sign)?;
     let shuffled = g.depth_to_space_crd(&f, s as i64);
     let base = g.resize_nearest(&x, s as f32);
     let out = g.add(&shuffled, &base);
