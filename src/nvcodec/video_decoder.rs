@@ -33,6 +33,22 @@ pub trait PictureConverter {
     ) -> Result<Self::Frame, Self::Error>;
 }
 
+/// Why [`NvdecDecoder::open`] refuses a stream of another codec.
+pub const NVDEC_CODECS: &str = "NVDEC is used for H.264 and HEVC only";
+
+/// Whether `error` says that NVDEC cannot decode the stream (its codec, or this GPU's decoder
+/// capabilities), so that a software decoder may take over.
+pub fn cannot_decode(error: &VideoError) -> bool {
+    match error {
+        VideoError::BadStream(_, why) => *why == NVDEC_CODECS,
+        VideoError::GpuDecode { source, .. } => matches!(
+            source.downcast_ref::<NvdecError>(),
+            Some(NvdecError::Caps(_))
+        ),
+        _ => false,
+    }
+}
+
 /// One displayed picture: the mapped surface and its presentation time.
 pub struct DisplayedPicture {
     pub frame: MappedFrame,
@@ -64,12 +80,7 @@ impl<C: PictureConverter> NvdecDecoder<C> {
         let codec = match parameters.id() {
             ff::codec::Id::H264 => NalCodec::H264,
             ff::codec::Id::HEVC => NalCodec::Hevc,
-            _ => {
-                return Err(VideoError::BadStream(
-                    path.to_path_buf(),
-                    "the CUDA backend decodes H.264 and HEVC only; use --backend cpu",
-                ))
-            }
+            _ => return Err(VideoError::BadStream(path.to_path_buf(), NVDEC_CODECS)),
         };
         let annexb = AnnexB::new(codec, smoothscale_av_ext::extradata(&parameters))
             .map_err(|e| gpu_error(path, e))?;

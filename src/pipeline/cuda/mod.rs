@@ -23,17 +23,21 @@ use std::time::Instant;
 use super::drive::{self, OutputPlan};
 use super::render::Renderer;
 use super::{GpuOptions, Job, PipelineError, Progress, Report, StopFlag};
-use crate::cuda::device::{DeviceError, Gpu, Kernels};
+use cudarc::driver::CudaStream;
+
+use crate::cuda::device::{DeviceError, DeviceFrame, Kernels};
 use crate::nvcodec::encoder::NvencError;
-use crate::nvcodec::video_decoder::NvdecDecoder;
+use crate::nvcodec::video_decoder::{cannot_decode, NvdecDecoder};
 use crate::tensorrt::builder::EngineBuildError;
-use crate::video::{self, Copies, EncodeSettings, PartialFile, Source};
+use crate::video::{
+    self, Copies, EncodeSettings, PartialFile, SoftwareDecoder, Source, VideoDecoder,
+};
 pub use encode::{nvenc_request, FrameWriter, WriterSetup};
 pub use engines::{engine_for_job, EngineEvent, JobEngine};
 pub use error::GpuStageError;
 pub use interpolate::GpuInterpolator;
 pub use models::{input_layout, GpuModels};
-pub use source::{surface_format, ToDeviceRgb};
+pub use source::{padded_bytes, surface_format, ToDeviceRgb, UploadingDecoder};
 pub use upscale::GpuUpscaler;
 
 /// Why the CUDA backend failed.
@@ -66,10 +70,10 @@ pub fn run(
     let started = Instant::now();
     let partial = PartialFile::new(&job.output, &job.input, job.overwrite)?;
     let (width, height) = video::declared_frame_size(&job.input, job.limits.max_frame_pixels)?;
-    let gpu = Gpu::open(0).map_err(GpuError::from)?;
-    log::info!("GPU: {}", gpu.info());
-    let kernels = Arc::new(Kernels::load(&gpu).map_err(GpuError::from)?);
-    let stream = gpu.new_stream().map_err(GpuError::from)?;
+    let device = crate::cuda::device::Gpu::open(0).map_err(GpuError::from)?;
+    log::info!("GPU: {}", device.info());
+    let kernels = Arc::new(Kernels::load(&device).map_err(GpuError::from)?);
+    let stream = device.new_stream().map_err(GpuError::from)?;
     let size = (width as usize, height as usize);
     let models = GpuModels::new(
         &job.models,
@@ -79,9 +83,58 @@ pub fn run(
         &mut log_engine_event,
     )?;
     let converter = ToDeviceRgb::new(kernels.clone(), models.input_layout());
-    let mut source = Source::open_with(&job.input, job.window, job.limits.max_frame_pixels, |s| {
-        NvdecDecoder::open(&job.input, s, stream.clone(), converter)
-    })?;
+    let (input, window, max_pixels) = (&job.input, job.window, job.limits.max_frame_pixels);
+    let nvdec = Source::open_with(input, window, max_pixels, |s| {
+        NvdecDecoder::open(input, s, stream.clone(), converter)
+    });
+    let gpu = Gpu {
+        kernels: &kernels,
+        stream: &stream,
+        models,
+        size: (width, height),
+        started,
+    };
+    match nvdec {
+        Ok(source) => finish(job, options, gpu, source, partial, progress, stop),
+        Err(e) if cannot_decode(&e) => {
+            log::warn!("{e}: decoding in software instead, each frame copied to the GPU");
+            let layout = gpu.models.input_layout();
+            let source = Source::open_with(input, window, max_pixels, |s| {
+                let software = SoftwareDecoder::open(input, s, max_pixels)?;
+                Ok(UploadingDecoder::new(software, stream.clone(), layout))
+            })?;
+            finish(job, options, gpu, source, partial, progress, stop)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// What the run has set up on the GPU before the source opens.
+struct Gpu<'a> {
+    kernels: &'a Arc<Kernels>,
+    stream: &'a Arc<CudaStream>,
+    models: GpuModels,
+    size: (u32, u32),
+    started: Instant,
+}
+
+/// The rest of a run, on either source of device frames.
+fn finish<D: VideoDecoder<Frame = DeviceFrame>>(
+    job: &Job,
+    options: &GpuOptions,
+    gpu: Gpu<'_>,
+    mut source: Source<D>,
+    partial: PartialFile,
+    progress: &dyn Progress,
+    stop: &StopFlag,
+) -> Result<Report, PipelineError> {
+    let Gpu {
+        kernels,
+        stream,
+        models,
+        size: (width, height),
+        started,
+    } = gpu;
     let info = *source.info();
     if (info.width, info.height) != (width, height) {
         return Err(GpuError::Unsupported(format!(
@@ -99,8 +152,8 @@ pub fn run(
         preset: job.preset.clone(),
     };
     let mut writer = FrameWriter::open(
-        &stream,
-        &kernels,
+        stream,
+        kernels,
         WriterSetup {
             path: partial.path(),
             container: plan.container,

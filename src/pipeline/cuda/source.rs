@@ -1,16 +1,22 @@
 //! The CUDA backend's decoded frames: each NVDEC surface converted by our kernel into planar RGB
-//! f32 on the device, padded for the models, before the surface goes back to the decoder.
+//! f32 on the device, padded for the models, before the surface goes back to the decoder. Where
+//! NVDEC cannot decode the stream (AV1, 4:4:4, a size over its limits), FFmpeg's software decoder
+//! stands in and each frame is uploaded ([`UploadingDecoder`]).
 
 use std::sync::Arc;
 
 use cudarc::driver::CudaStream;
+use ffmpeg_next as ff;
 
 use crate::cuda::device::{
     DeviceError, DeviceFrame, ForeignYuv, FrameLayout, Kernels, PixelFormat,
 };
+use crate::frame::RgbFrame;
 use crate::nvcodec::decoder::{MappedFrame, SurfaceFormat};
 use crate::nvcodec::video_decoder::PictureConverter;
-use crate::video::PictureFormat;
+use crate::video::{
+    PictureFormat, PictureTime, Received, SoftwareDecoder, VideoDecoder, VideoError,
+};
 
 /// Converts mapped surfaces into [`DeviceFrame`]s of one planar RGB layout (the models').
 pub struct ToDeviceRgb {
@@ -84,6 +90,95 @@ impl PictureConverter for ToDeviceRgb {
     }
 }
 
+/// FFmpeg's software decoder, each frame uploaded into device memory of one planar layout: the
+/// CUDA backend's source when NVDEC cannot decode the stream. One host→device copy of every source
+/// frame (counted, and logged at the end).
+pub struct UploadingDecoder {
+    inner: SoftwareDecoder,
+    stream: Arc<CudaStream>,
+    layout: FrameLayout,
+    pub uploads: u64,
+}
+
+impl UploadingDecoder {
+    pub fn new(inner: SoftwareDecoder, stream: Arc<CudaStream>, layout: FrameLayout) -> Self {
+        UploadingDecoder {
+            inner,
+            stream,
+            layout,
+            uploads: 0,
+        }
+    }
+}
+
+/// `frame` laid out as `layout` (planar RGB f32, zero padding), as bytes for the upload; `None`
+/// when the sizes differ.
+pub fn padded_bytes(frame: &RgbFrame, layout: &FrameLayout) -> Option<Vec<u8>> {
+    if (frame.width(), frame.height()) != (layout.width, layout.height)
+        || layout.format != PixelFormat::RgbF32
+    {
+        return None;
+    }
+    let mut bytes = vec![0u8; layout.bytes()];
+    for c in 0..3 {
+        for (y, row) in frame.plane(c).chunks_exact(layout.width).enumerate() {
+            let at = (c * layout.plane_stride() + y * layout.row_stride()) * 4;
+            for (x, v) in row.iter().enumerate() {
+                bytes[at + 4 * x..at + 4 * x + 4].copy_from_slice(&v.to_le_bytes());
+            }
+        }
+    }
+    Some(bytes)
+}
+
+impl VideoDecoder for UploadingDecoder {
+    type Picture = ff::frame::Video;
+    type Frame = DeviceFrame;
+
+    fn send(&mut self, packet: &ff::Packet) -> Result<bool, VideoError> {
+        self.inner.send(packet)
+    }
+
+    fn send_eof(&mut self) -> Result<(), VideoError> {
+        self.inner.send_eof()
+    }
+
+    fn receive(&mut self) -> Result<Received<ff::frame::Video>, VideoError> {
+        self.inner.receive()
+    }
+
+    fn size(&self, picture: &ff::frame::Video) -> (u32, u32) {
+        self.inner.size(picture)
+    }
+
+    fn time(&self, picture: &ff::frame::Video) -> PictureTime {
+        self.inner.time(picture)
+    }
+
+    fn describe(&mut self, picture: &ff::frame::Video) -> Result<PictureFormat, VideoError> {
+        self.inner.describe(picture)
+    }
+
+    fn convert(&mut self, picture: ff::frame::Video) -> Result<DeviceFrame, VideoError> {
+        let rgb = self.inner.convert(picture)?;
+        let upload_error = |e: DeviceError| VideoError::GpuDecode {
+            path: std::path::PathBuf::from("(upload)"),
+            source: Box::new(e),
+        };
+        let bytes = padded_bytes(&rgb, &self.layout).ok_or_else(|| {
+            upload_error(DeviceError::Layout(format!(
+                "a {}x{} frame for {}x{} device frames",
+                rgb.width(),
+                rgb.height(),
+                self.layout.width,
+                self.layout.height
+            )))
+        })?;
+        self.uploads += 1;
+        DeviceFrame::copy_from_host(&self.stream, self.layout, &bytes).map_err(upload_error)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -101,5 +196,22 @@ mod tests {
             surface_format(SurfaceFormat::P016, 16),
             PixelFormat::P016 { sample_shift: 0 }
         );
+    }
+
+    #[test]
+    fn uploads_are_padded_with_zeros() {
+        let frame = RgbFrame::from_chw(3, 2, (0..18).map(|v| v as f32).collect()).unwrap();
+        let layout = FrameLayout::planar(PixelFormat::RgbF32, 3, 2, 4).unwrap();
+        let bytes = padded_bytes(&frame, &layout).unwrap();
+        let values: Vec<f32> = bytes
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .collect();
+        assert_eq!(values.len(), 3 * 4 * 4);
+        // Plane 1, row 1: the frame's values 9, 10, 11, then padding.
+        assert_eq!(values[16 + 4..16 + 8], [9.0, 10.0, 11.0, 0.0]);
+        assert!(values[16 + 8..32].iter().all(|&v| v == 0.0));
+        let other = FrameLayout::planar(PixelFormat::RgbF32, 4, 2, 1).unwrap();
+        assert!(padded_bytes(&frame, &other).is_none());
     }
 }
