@@ -91,6 +91,12 @@ impl FrameModels for CpuModels {
             .ok_or(PipelineError::NoInterpolator(output))?
             .blend(a, b, t)
     }
+
+    fn rife_counts(&self) -> Option<(usize, usize)> {
+        self.interpolator
+            .as_ref()
+            .map(|i| (i.cuts, i.encoder_runs()))
+    }
 }
 
 /// The software encoder's sink.
@@ -101,5 +107,9 @@ impl FrameSink<RgbFrame> for Sink {
 
     fn copy_packet(&mut self, packet: ff::Packet) -> Result<(), PipelineError> {
         Ok(self.write_packet(packet)?)
+    }
+
+    fn finish(self) -> Result<u64, PipelineError> {
+        Ok(Sink::finish(self)?)
     }
 }

@@ -7,10 +7,12 @@ use std::sync::atomic::Ordering;
 
 use ffmpeg_next as ff;
 
+use std::time::Instant;
+
 use super::render::{FrameModels, FrameSink, Renderer};
-use super::{PipelineError, Progress, StopFlag};
+use super::{Job, PipelineError, Progress, Report, StopFlag};
 use crate::timeline::{Rational, Timeline};
-use crate::video::{self, Item, Source, VideoDecoder, VideoFormat, VideoInfo};
+use crate::video::{self, Item, PartialFile, Source, VideoDecoder, VideoFormat, VideoInfo};
 
 /// The last two decoded source frames, by index.
 pub struct Window2<F> {
@@ -42,6 +44,56 @@ impl<F> Window2<F> {
                 source_index: index,
             })
     }
+}
+
+/// What both backends do once their source, models and sink are open: the loop to the end, the
+/// output committed, the report.
+#[allow(clippy::too_many_arguments)]
+pub fn complete<D, M, S>(
+    job: &Job,
+    mut source: Source<D>,
+    mut plan: OutputPlan,
+    (models, mut sink): (M, S),
+    partial: PartialFile,
+    progress: &dyn Progress,
+    stop: &StopFlag,
+    started: Instant,
+) -> Result<Report, PipelineError>
+where
+    D: VideoDecoder,
+    M: FrameModels<Frame = D::Frame>,
+    S: FrameSink<D::Frame>,
+{
+    let info = *source.info();
+    progress.start(plan.expected_frames(&info));
+    plan.log(&job.input, &info);
+    let mut renderer = Renderer::new(models);
+    let driven = drive(
+        &job.input,
+        &mut source,
+        &mut plan.timeline,
+        (&mut renderer, &mut sink),
+        progress,
+        stop,
+    )?;
+    let written = sink.finish()?;
+    let rife = renderer.models.rife_counts();
+    if let Some((cuts, _)) = rife {
+        log::info!("{cuts} pairs across scene cuts were not interpolated");
+    }
+    let output = partial.commit()?;
+    let (cuts, encoder_runs) = rife.unwrap_or((0, 0));
+    Ok(Report::new(
+        job,
+        output,
+        &info,
+        driven.sources,
+        written,
+        plan.timeline.rate(),
+        driven.end,
+        started.elapsed(),
+    )
+    .with_rife(cuts, encoder_runs))
 }
 
 /// What a finished loop saw.

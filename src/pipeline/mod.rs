@@ -142,9 +142,9 @@ fn run_on_cpu(
 ) -> Result<Report, PipelineError> {
     let started = Instant::now();
     let partial = PartialFile::new(&job.output, &job.input, job.overwrite)?;
-    let mut source = Source::open_limited(&job.input, job.window, job.limits.max_frame_pixels)?;
+    let source = Source::open_limited(&job.input, job.window, job.limits.max_frame_pixels)?;
     let info = *source.info();
-    let mut plan = drive::OutputPlan::new(job, &info)?;
+    let plan = drive::OutputPlan::new(job, &info)?;
     let settings = EncodeSettings {
         codec: plan.codec,
         crf: job.crf,
@@ -165,43 +165,21 @@ fn run_on_cpu(
         });
     }
     let format = plan.scaled(models.factor());
-    let mut sink = Sink::create(
+    let sink = Sink::create(
         partial.path(),
         plan.container,
         video::Copies::of(&source),
         format,
         &settings,
     )?;
-    progress.start(plan.expected_frames(&info));
-    plan.log(&job.input, &info);
-
-    let mut renderer = render::Renderer::new(models);
-    let driven = drive::drive(
-        &job.input,
-        &mut source,
-        &mut plan.timeline,
-        (&mut renderer, &mut sink),
+    drive::complete(
+        job,
+        source,
+        plan,
+        (models, sink),
+        partial,
         progress,
         stop,
-    )?;
-    let written = sink.finish()?;
-    let interpolator = renderer.models.interpolator.as_ref();
-    if let Some(i) = interpolator {
-        log::info!("{} pairs across scene cuts were not interpolated", i.cuts);
-    }
-    let output = partial.commit()?;
-    Ok(Report::new(
-        job,
-        output,
-        &info,
-        driven.sources,
-        written,
-        plan.timeline.rate(),
-        driven.end,
-        started.elapsed(),
+        started,
     )
-    .with_rife(
-        interpolator.map_or(0, |i| i.cuts),
-        interpolator.map_or(0, Interpolator::encoder_runs),
-    ))
 }

@@ -26,6 +26,8 @@ pub trait FrameModels {
         t: f32,
         output: u64,
     ) -> Result<Self::Frame, PipelineError>;
+    /// With RIFE: the pairs found to be scene cuts and the feature encoder's runs.
+    fn rife_counts(&self) -> Option<(usize, usize)>;
 }
 
 /// Where output frames and copied packets go.
@@ -34,6 +36,8 @@ pub trait FrameSink<F> {
     fn write(&mut self, frame: &F) -> Result<(), PipelineError>;
     /// Writes a packet of a copied (audio) stream.
     fn copy_packet(&mut self, packet: ff::Packet) -> Result<(), PipelineError>;
+    /// Flushes and closes the output; the number of frames written.
+    fn finish(self) -> Result<u64, PipelineError>;
 }
 
 /// Renders output frames with `models`, keeping the last upscaled source frame.

@@ -156,7 +156,7 @@ impl FrameWriter {
     }
 
     /// Flushes the encoder and writes the trailer; the number of frames written.
-    pub fn finish(mut self) -> Result<u64, PipelineError> {
+    fn close(mut self) -> Result<u64, PipelineError> {
         if let Some(nvenc) = self.nvenc.as_mut() {
             let packets = nvenc.encoder.finish().map_err(GpuError::Nvenc)?;
             mux(&mut self.sink, packets)?;
@@ -203,6 +203,10 @@ impl FrameSink<DeviceFrame> for FrameWriter {
 
     fn copy_packet(&mut self, packet: ff::Packet) -> Result<(), PipelineError> {
         Ok(self.sink.write_packet(packet)?)
+    }
+
+    fn finish(self) -> Result<u64, PipelineError> {
+        self.close()
     }
 }
 

@@ -21,7 +21,6 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use super::drive::{self, OutputPlan};
-use super::render::Renderer;
 use super::{GpuOptions, Job, PipelineError, Progress, Report, StopFlag};
 use cudarc::driver::CudaStream;
 
@@ -123,7 +122,7 @@ fn finish<D: VideoDecoder<Frame = DeviceFrame>>(
     job: &Job,
     options: &GpuOptions,
     gpu: Gpu<'_>,
-    mut source: Source<D>,
+    source: Source<D>,
     partial: PartialFile,
     progress: &dyn Progress,
     stop: &StopFlag,
@@ -145,13 +144,13 @@ fn finish<D: VideoDecoder<Frame = DeviceFrame>>(
         ))
         .into());
     }
-    let mut plan = OutputPlan::new(job, &info)?;
+    let plan = OutputPlan::new(job, &info)?;
     let software = EncodeSettings {
         codec: plan.codec,
         crf: job.crf,
         preset: job.preset.clone(),
     };
-    let mut writer = FrameWriter::open(
+    let writer = FrameWriter::open(
         stream,
         kernels,
         WriterSetup {
@@ -164,35 +163,16 @@ fn finish<D: VideoDecoder<Frame = DeviceFrame>>(
             software: &software,
         },
     )?;
-    progress.start(plan.expected_frames(&info));
-    plan.log(&job.input, &info);
-
-    let mut renderer = Renderer::new(models);
-    let driven = drive::drive(
-        &job.input,
-        &mut source,
-        &mut plan.timeline,
-        (&mut renderer, &mut writer),
+    drive::complete(
+        job,
+        source,
+        plan,
+        (models, writer),
+        partial,
         progress,
         stop,
-    )?;
-    let written = writer.finish()?;
-    let interpolator = renderer.models.interpolator.as_ref();
-    let output = partial.commit()?;
-    Ok(Report::new(
-        job,
-        output,
-        &info,
-        driven.sources,
-        written,
-        plan.timeline.rate(),
-        driven.end,
-        started.elapsed(),
+        started,
     )
-    .with_rife(
-        interpolator.map_or(0, |i| i.cuts()),
-        interpolator.map_or(0, |i| i.encoder_runs()),
-    ))
 }
 
 /// Engine builds take minutes: say so in the log (the progress bar starts with the video).

@@ -141,6 +141,12 @@ impl GpuModels {
 impl FrameModels for GpuModels {
     type Frame = DeviceFrame;
 
+    fn rife_counts(&self) -> Option<(usize, usize)> {
+        self.interpolator
+            .as_ref()
+            .map(|i| (i.cuts(), i.encoder_runs()))
+    }
+
     fn upscales(&self) -> bool {
         self.upscaler.is_some()
     }
