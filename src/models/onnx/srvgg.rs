@@ -53,7 +53,7 @@ fn prelu(
 /// `DepthToSpace(s)` (CRD) of this with `r = s * s` is the nearest `s`-times upsampling of `x`,
 /// so the residual add happens before the pixel shuffle: ONNX Runtime fuses it into the last
 /// convolution (a summed input in the blocked layout) instead of running a `Resize` and an
-/// `Add` at the output's resolution (about 3% of a 256x256 call).
+/// `Add` at the output's resolution (4–7 ms against 0.7 ms at 256x256, per-node profile).
 fn repeat_channels(g: &mut GraphBuilder, x: &str, r: usize) -> String {
     let mut w = vec![0.0f32; 3 * r * 3];
     for (o, v) in w.chunks_exact_mut(3).enumerate() {
