@@ -47,8 +47,26 @@ fn prelu(
     Ok((g.add(&scaled, &kept), sign))
 }
 
+/// Each of the 3 channels of `x` repeated `r` times in a row (channel `c` of the result is
+/// channel `c / r` of `x`), as a 1x1 `Conv` with 0/1 weights (exact).
+///
+/// `DepthToSpace(s)` (CRD) of this with `r = s * s` is the nearest `s`-times upsampling of `x`,
+/// so the residual add happens before the pixel shuffle: ONNX Runtime fuses it into the last
+/// convolution (a summed input in the blocked layout) instead of running a `Resize` and an
+/// `Add` at the output's resolution (4–7 ms against 0.7 ms at 256x256, per-node profile).
+fn repeat_channels(g: &mut GraphBuilder, x: &str, r: usize) -> String {
+    let mut w = vec![0.0f32; 3 * r * 3];
+    for (o, v) in w.chunks_exact_mut(3).enumerate() {
+        v[o / r] = 1.0;
+    }
+    let wn = g.const_f32("repeat_weight", &[3 * r, 3, 1, 1], &w);
+    let bn = g.const_f32("repeat_bias", &[3 * r], &vec![0.0; 3 * r]);
+    g.conv(x, &wn, &bn, 1, 0)
+}
+
 /// Builds the SRVGGNetCompact graph: input `input` (N,3,H,W), output `out` (N,3,sH,sW),
-/// `PixelShuffle(s)(body(x)) + nearest_up_s(x)`, not clamped.
+/// `PixelShuffle(s)(body(x)) + nearest_up_s(x)` (computed as `PixelShuffle(s)(body(x) +
+/// repeat(x))`, see [`repeat_channels`]), not clamped.
 pub fn srvgg_model(sd: &StateDict, shape: GraphShape) -> Result<ModelProto, GraphError> {
     let p = SrvggParams::from_state_dict(sd)?;
     if let Some((h, w)) = shape.size {
@@ -84,9 +102,9 @@ pub fn srvgg_model(sd: &StateDict, shape: GraphShape) -> Result<ModelProto, Grap
     let last = format!("body.{}", 2 + 2 * p.num_conv);
     let spec = ConvSpec::same3(nf, 3 * s * s);
     f = conv_scaled_inputs(&mut g, &wts, &last, &f_act, spec, &sign)?;
-    let shuffled = g.depth_to_space_crd(&f, s as i64);
-    let base = g.resize_nearest(&x, s as f32);
-    let out = g.add(&shuffled, &base);
+    let base = repeat_channels(&mut g, &x, s * s);
+    let summed = g.add(&f, &base);
+    let out = g.depth_to_space_crd(&summed, s as i64);
     wts.check_all_used(&[])?;
     let dims_out = [
         n,

@@ -3,6 +3,7 @@
 use std::path::Path;
 
 mod rife;
+mod sized;
 
 use super::{CpuSession, RuntimeError, TensorView};
 
@@ -46,6 +47,8 @@ pub struct Model {
     encoder: Option<CpuSession>,
     /// Encoder runs so far.
     encoder_runs: usize,
+    /// An upscaler from a checkpoint: `session` is rebuilt for each new input size.
+    sized: Option<sized::SizedGraph>,
 }
 
 /// What a checkpoint's network does, and the padding its inputs need.
@@ -130,6 +133,7 @@ impl Model {
                 session,
                 encoder: None,
                 encoder_runs: 0,
+                sized: None,
             });
         }
         let loaded = checkpoint::load(path)?;
@@ -142,6 +146,7 @@ impl Model {
                 session,
                 encoder: Some(encoder),
                 encoder_runs: 0,
+                sized: None,
             });
         }
         let (kind, bytes) = graph_for(
@@ -149,11 +154,15 @@ impl Model {
             &loaded.state_dict,
             GraphShape::dynamic(),
         )?;
+        // The session with symbolic sizes checks the graph now; the first call replaces it
+        // with one built for its size.
         let session = CpuSession::new(&bytes, threads)?;
         match kind {
             ModelKind::Rife => session.expect_names(&["img0", "img1", "timestep"], &["out"])?,
             ModelKind::Upscaler { .. } => session.expect_names(&["input"], &["out"])?,
         }
+        let sized = matches!(kind, ModelKind::Upscaler { .. })
+            .then(|| sized::SizedGraph::new(loaded.architecture, loaded.state_dict, threads));
         Ok(Self {
             name,
             kind,
@@ -161,6 +170,7 @@ impl Model {
             session,
             encoder: None,
             encoder_runs: 0,
+            sized,
         })
     }
 
@@ -189,6 +199,11 @@ impl Model {
             w.div_ceil(pad_multiple) * pad_multiple,
         );
         let x = reflect_pad(img, ph, pw);
+        if let Some(sized) = &mut self.sized {
+            if let Some(session) = sized.session_for(ph, pw)? {
+                self.session = session;
+            }
+        }
         let out = single_output(self.session.run(&[("input", TensorView::from(&x))])?)?;
         let bad = |reason: String| RuntimeError::BadOutput {
             name: "out".into(),
