@@ -154,20 +154,6 @@ impl FrameWriter {
             Err(e) => Err(GpuError::Nvenc(e).into()),
         }
     }
-
-    /// Flushes the encoder and writes the trailer; the number of frames written.
-    fn close(mut self) -> Result<u64, PipelineError> {
-        if let Some(nvenc) = self.nvenc.as_mut() {
-            let packets = nvenc.encoder.finish().map_err(GpuError::Nvenc)?;
-            mux(&mut self.sink, packets)?;
-        } else {
-            log::info!(
-                "{} frames were copied to the host for the software encoder",
-                self.host_copies
-            );
-        }
-        Ok(self.sink.finish()?)
-    }
 }
 
 fn mux(sink: &mut Sink, packets: Vec<EncodedPacket>) -> Result<(), VideoError> {
@@ -205,8 +191,18 @@ impl FrameSink<DeviceFrame> for FrameWriter {
         Ok(self.sink.write_packet(packet)?)
     }
 
-    fn finish(self) -> Result<u64, PipelineError> {
-        self.close()
+    /// Flushes NVENC and writes the trailer; the number of frames written.
+    fn finish(mut self) -> Result<u64, PipelineError> {
+        if let Some(nvenc) = self.nvenc.as_mut() {
+            let packets = nvenc.encoder.finish().map_err(GpuError::Nvenc)?;
+            mux(&mut self.sink, packets)?;
+        } else {
+            log::info!(
+                "{} frames were copied to the host for the software encoder",
+                self.host_copies
+            );
+        }
+        Ok(self.sink.finish()?)
     }
 }
 

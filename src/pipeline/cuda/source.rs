@@ -92,12 +92,11 @@ impl PictureConverter for ToDeviceRgb {
 
 /// FFmpeg's software decoder, each frame uploaded into device memory of one planar layout: the
 /// CUDA backend's source when NVDEC cannot decode the stream. One host→device copy of every source
-/// frame (counted, and logged at the end).
+/// frame (the run logs that it decodes this way).
 pub struct UploadingDecoder {
     inner: SoftwareDecoder,
     stream: Arc<CudaStream>,
     layout: FrameLayout,
-    pub uploads: u64,
 }
 
 impl UploadingDecoder {
@@ -106,7 +105,6 @@ impl UploadingDecoder {
             inner,
             stream,
             layout,
-            uploads: 0,
         }
     }
 }
@@ -174,7 +172,6 @@ impl VideoDecoder for UploadingDecoder {
                 self.layout.height
             )))
         })?;
-        self.uploads += 1;
         DeviceFrame::copy_from_host(&self.stream, self.layout, &bytes).map_err(upload_error)
     }
 }
