@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use smoothscale::models::checkpoint;
+use smoothscale::models::onnx::half::half_graph;
 use smoothscale::models::onnx::{
     reference, rife, rrdbnet, srvgg, GraphError, GraphShape, RifeOptions,
 };
@@ -320,6 +321,77 @@ fn rife_random_weights_static_and_dynamic_agree() {
     assert_eq!(other.shape, [2, 3, 128, 64]);
 }
 
+/// The fp16 rewrite of every network: the official checker's strict type inference accepts it
+/// (static and symbolic sizes), its convolutions read fp16 weights, RIFE's sampling reads fp32
+/// values made in the exact region, and the output stays near the fp32 graph's.
+#[test]
+fn half_graphs_type_check_and_stay_close() {
+    if !python_ready() {
+        return;
+    }
+    let mut rng = Rng(5);
+    let rife_sd = rife_weights(&mut rng, 16);
+    let inp = rife_inputs(&mut rng, 1, 64, 128, 0.4);
+    let rife_inputs = [("img0", &inp[0]), ("img1", &inp[1]), ("timestep", &inp[2])];
+    let image = rng.image(&[1, 3, 8, 12]);
+    let upscaler_inputs = [("input", &image)];
+    let srvgg_sd = srvgg_weights(&mut rng, 8, 2, 4);
+    let rrdb_sd = rrdb_weights(&mut rng, 8, 1, 4, 2);
+    for shape in [GraphShape::fixed(64, 128), GraphShape::dynamic()] {
+        let opts = RifeOptions {
+            shape,
+            ..RifeOptions::default()
+        };
+        check_half("rife", &rife(&rife_sd, opts).unwrap(), &rife_inputs);
+    }
+    let fixed = GraphShape::fixed(8, 12);
+    check_half("srvgg", &srvgg(&srvgg_sd, fixed).unwrap(), &upscaler_inputs);
+    check_half(
+        "rrdbnet",
+        &rrdbnet(&rrdb_sd, fixed).unwrap(),
+        &upscaler_inputs,
+    );
+}
+
+fn check_half(name: &str, fp32: &[u8], inputs: &[(&str, &Tensor)]) {
+    use prost::Message as _;
+    use smoothscale::models::onnx::half::EXACT_PREFIX;
+    use smoothscale::models::onnx::proto::{DataType, ModelProto};
+
+    let half = half_graph(fp32).unwrap();
+    let g = ModelProto::decode(&half[..]).unwrap().graph.unwrap();
+    let init_type = |v: &str| {
+        g.initializer
+            .iter()
+            .find(|i| i.name.as_deref() == Some(v))
+            .and_then(|i| i.data_type)
+    };
+    let producer = |v: &str| g.node.iter().find(|n| n.output.iter().any(|o| o == v));
+    for n in &g.node {
+        match n.op_type.as_deref() {
+            Some("Conv" | "ConvTranspose") => {
+                assert_eq!(
+                    init_type(&n.input[1]),
+                    Some(DataType::Float16 as i32),
+                    "{name}"
+                )
+            }
+            Some("GridSample") => {
+                for v in &n.input {
+                    let from = producer(v).and_then(|p| p.name.clone()).unwrap_or_default();
+                    assert!(from.starts_with(EXACT_PREFIX), "{name}: {v} from {from}");
+                }
+            }
+            _ => {}
+        }
+    }
+    let want = run_onnx(fp32, inputs);
+    let got = run_onnx(&half, inputs);
+    let err = max_abs_diff(&got, &want);
+    eprintln!("{name}: fp16 graph against fp32, max abs {err:e}");
+    assert!(err < 2e-2, "{name}: max abs {err}");
+}
+
 /// With all IFBlock outputs zero except block4's biases, the flow is a constant integer shift
 /// and the mask a constant, so the output is a known blend of shifted inputs. This checks the
 /// warp (direction, normalisation, border), DepthToSpace CRD order and the final merge.
@@ -453,47 +525,82 @@ fn crop(t: &Tensor, h: usize, w: usize) -> Tensor {
     }
 }
 
-/// Runs one golden case with a static and a dynamic graph; returns both max-abs errors.
-fn golden_case(case: &serde_json::Value, sd: &StateDict, dir: &Path) -> [f32; 2] {
+/// Peak signal-to-noise ratio of `got` against `want`, for a peak of 1.
+fn psnr(got: &Tensor, want: &Tensor) -> f64 {
+    assert_eq!(got.shape, want.shape, "shape mismatch");
+    let se: f64 = got
+        .data
+        .iter()
+        .zip(&want.data)
+        .map(|(a, b)| f64::from(a - b).powi(2))
+        .sum();
+    let mse = se / got.data.len() as f64;
+    10.0 * (1.0 / mse.max(1e-20)).log10()
+}
+
+/// How each golden case is run: the fp32 graph with a static or a dynamic frame size, and the
+/// static graph rewritten for fp16 arithmetic (what a strongly typed TensorRT build compiles).
+#[derive(Clone, Copy, PartialEq)]
+enum Variant {
+    Static,
+    Dynamic,
+    Half,
+}
+
+/// Runs one golden case as `variant`; returns the output and the reference.
+fn golden_case(
+    case: &serde_json::Value,
+    sd: &StateDict,
+    dir: &Path,
+    variant: Variant,
+) -> (Tensor, Tensor) {
     let load = |name: &str| {
         let file = case["tensors"][name]["file"].as_str().unwrap();
         read_npy(&dir.join(file))
     };
-    let want = load("out");
-    let mut errs = [0.0; 2];
-    for (i, dynamic) in [false, true].into_iter().enumerate() {
-        let got = if case["kind"] == "rife" {
-            let (img0, img1) = (load("img0"), load("img1"));
-            let (h, w) = (img0.shape[2], img0.shape[3]);
-            let (ph, pw) = (h.div_ceil(64) * 64, w.div_ceil(64) * 64);
-            let shape = if dynamic {
-                GraphShape::dynamic()
-            } else {
-                GraphShape::fixed(ph, pw)
-            };
-            let t = case["timestep"].as_f64().unwrap() as f32;
-            let ts = Tensor {
-                shape: vec![1, 1, 1, 1],
-                data: vec![t],
-            };
-            let inp = [zero_pad(&img0, ph, pw), zero_pad(&img1, ph, pw), ts];
-            crop(&run_rife(sd, shape, &inp), h, w)
+    let build = |graph: Vec<u8>| match variant {
+        Variant::Half => half_graph(&graph).unwrap(),
+        _ => graph,
+    };
+    let got = if case["kind"] == "rife" {
+        let (img0, img1) = (load("img0"), load("img1"));
+        let (h, w) = (img0.shape[2], img0.shape[3]);
+        let (ph, pw) = (h.div_ceil(64) * 64, w.div_ceil(64) * 64);
+        let shape = if variant == Variant::Dynamic {
+            GraphShape::dynamic()
         } else {
-            let x = load("input");
-            let shape = if dynamic {
-                GraphShape::dynamic()
-            } else {
-                GraphShape::fixed(x.shape[2], x.shape[3])
-            };
-            let model = match case["kind"].as_str().unwrap() {
-                "rrdbnet" => rrdbnet(sd, shape).unwrap(),
-                _ => srvgg(sd, shape).unwrap(),
-            };
-            run_onnx(&model, &[("input", &x)])
+            GraphShape::fixed(ph, pw)
         };
-        errs[i] = max_abs_diff(&got, &want);
-    }
-    errs
+        let t = case["timestep"].as_f64().unwrap() as f32;
+        let ts = Tensor {
+            shape: vec![1, 1, 1, 1],
+            data: vec![t],
+        };
+        let opts = RifeOptions {
+            shape,
+            ..RifeOptions::default()
+        };
+        let model = build(rife(sd, opts).unwrap());
+        let inputs = [
+            ("img0", &zero_pad(&img0, ph, pw)),
+            ("img1", &zero_pad(&img1, ph, pw)),
+            ("timestep", &ts),
+        ];
+        crop(&run_onnx(&model, &inputs), h, w)
+    } else {
+        let x = load("input");
+        let shape = if variant == Variant::Dynamic {
+            GraphShape::dynamic()
+        } else {
+            GraphShape::fixed(x.shape[2], x.shape[3])
+        };
+        let model = match case["kind"].as_str().unwrap() {
+            "rrdbnet" => rrdbnet(sd, shape).unwrap(),
+            _ => srvgg(sd, shape).unwrap(),
+        };
+        run_onnx(&build(model), &[("input", &x)])
+    };
+    (got, load("out"))
 }
 
 #[test]
@@ -514,9 +621,18 @@ fn golden_outputs_match() {
             Err(why) => panic!("golden {name}: cannot read {}: {why}", weights.display()),
         };
         let tol = case["tol_max_abs"].as_f64().unwrap() as f32;
-        let [fixed, dynamic] = golden_case(case, &sd, &golden);
+        let err = |variant| {
+            let (got, want) = golden_case(case, &sd, &golden, variant);
+            max_abs_diff(&got, &want)
+        };
+        let (fixed, dynamic) = (err(Variant::Static), err(Variant::Dynamic));
         eprintln!("golden {name}: max abs static {fixed:e}, dynamic {dynamic:e} (tol {tol:e})");
         assert!(fixed <= tol && dynamic <= tol, "{name} exceeds {tol}");
+        // fp16 arithmetic: the criterion of a TensorRT fp16 engine (issue 6), 45 dB.
+        let (got, want) = golden_case(case, &sd, &golden, Variant::Half);
+        let (db, err) = (psnr(&got, &want), max_abs_diff(&got, &want));
+        eprintln!("golden {name}: fp16 graph PSNR {db:.1} dB, max abs {err:e}");
+        assert!(db >= 45.0, "{name}: fp16 graph PSNR {db:.1} dB < 45");
         checked += 1;
     }
     assert!(checked > 0, "no golden case could be checked");

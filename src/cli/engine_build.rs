@@ -45,7 +45,7 @@ pub struct EngineBuildArgs {
     /// Tiled engine: largest batch of tiles per call (the engine takes 1 to B; default 1).
     #[arg(long, value_name = "B", requires = "tile", conflicts_with = "height", value_parser = clap::value_parser!(u32).range(1..=MAX_BATCH as i64))]
     batch: Option<u32>,
-    /// Kernel precision (default fp16; TensorRT 11 builds fp32 only).
+    /// Kernel precision (default fp16; bf16 needs TensorRT 10).
     #[arg(long, value_parser = ["fp32", "fp16", "bf16", "fp8"])]
     precision: Option<String>,
     /// The engine cache to write into (default: $SMOOTHSCALE_ENGINE_CACHE, else

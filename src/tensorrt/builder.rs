@@ -19,6 +19,7 @@ use super::spec::{
     BuildOptions, EngineShape, Network, SpecError, Target,
 };
 use crate::models::checkpoint::{self, Architecture, CheckpointError};
+use crate::models::onnx::half::half_graph;
 use crate::models::runtime::{graph_for, ModelKind, RuntimeError};
 
 /// Why an engine could not be built.
@@ -118,16 +119,20 @@ impl Toolchain {
         cache: &EngineCache,
     ) -> Result<BuiltEngine, EngineBuildError> {
         let builder = Builder::new(&self.trt)?;
-        let mut network = builder.network(false)?;
+        // fp16: the half-precision graph, strongly typed, so the types are exactly the graph's
+        // (RIFE's warp stays fp32) with TensorRT 10 and 11 alike. bf16: TensorRT 10's flag.
+        let strongly_typed = prepared.options.precision == EnginePrecision::Fp16;
+        let mut network = builder.network(strongly_typed)?;
         network.parse_onnx(&self.parser, &prepared.graph)?;
         let mut config = builder.config()?;
         let workspace = prepared.options.workspace_mib.saturating_mul(1 << 20);
         config.set_workspace_limit(usize::try_from(workspace).unwrap_or(usize::MAX));
         config.set_optimization_level(prepared.options.opt_level);
         config.set_precision(match prepared.options.precision {
-            EnginePrecision::Fp16 => Precision::Fp16,
             EnginePrecision::Bf16 => Precision::Bf16,
-            EnginePrecision::Fp32 | EnginePrecision::Fp8 => Precision::AsGraph,
+            EnginePrecision::Fp16 | EnginePrecision::Fp32 | EnginePrecision::Fp8 => {
+                Precision::AsGraph
+            }
         })?;
         // Tile engines have a symbolic batch, which needs an optimization profile; whole-frame
         // graphs are static.
@@ -240,11 +245,17 @@ pub fn prepare_loaded(
     check_precision(options.precision, target)?;
     let network = Network::of(loaded.architecture);
     check_shape(network, shape)?;
+    let graph_error = |source| EngineBuildError::Graph {
+        path: model.to_path_buf(),
+        source: Box::new(source),
+    };
     let (_, graph) = graph_for(loaded.architecture, &loaded.state_dict, graph_shape(shape))
-        .map_err(|source| EngineBuildError::Graph {
-            path: model.to_path_buf(),
-            source: Box::new(source),
-        })?;
+        .map_err(graph_error)?;
+    let graph = if options.precision == EnginePrecision::Fp16 {
+        half_graph(&graph).map_err(|e| graph_error(RuntimeError::from(e)))?
+    } else {
+        graph
+    };
     let sha = model_sha256(model).map_err(io_error("read", model))?;
     let key = engine_key(&sha, loaded.architecture, shape, options, target);
     debug_assert_eq!(key.inputs, input_profiles(network, shape));

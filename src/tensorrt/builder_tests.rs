@@ -52,6 +52,25 @@ fn prepare_builds_the_graph_and_key_of_a_real_checkpoint() {
     assert_eq!(p.key.inputs[0].max, vec![1, 3, 36, 40]);
     assert_eq!(p.key.model_sha256, model_sha256(&model).unwrap());
     assert!(p.graph.len() > 1000);
+    // fp16 (the default) builds from the half-precision graph; fp32 from the plain one.
+    let initializer_types = |graph: &[u8]| {
+        use prost::Message as _;
+        let m = crate::models::onnx::proto::ModelProto::decode(graph).unwrap();
+        let g = m.graph.unwrap();
+        g.initializer
+            .iter()
+            .filter_map(|i| i.data_type)
+            .collect::<std::collections::HashSet<i32>>()
+    };
+    let f16 = crate::models::onnx::proto::DataType::Float16 as i32;
+    assert!(initializer_types(&p.graph).contains(&f16));
+    let fp32 = BuildOptions {
+        precision: EnginePrecision::Fp32,
+        ..BuildOptions::default()
+    };
+    let plain = prepare(&model, shape, fp32, &target()).unwrap();
+    assert!(!initializer_types(&plain.graph).contains(&f16));
+    assert_ne!(plain.key, p.key);
     let odd = EngineShape::Frame {
         height: 35,
         width: 40,

@@ -15,7 +15,7 @@ use crate::models::runtime::{kind_of, ModelKind, RIFE_MULTIPLE};
 
 /// Revision of our graph builders' output for a given checkpoint; bump it when a builder changes
 /// what it emits, so every cached engine is rebuilt.
-pub const GRAPH_REVISION: u32 = 1;
+pub const GRAPH_REVISION: u32 = 2;
 /// The largest tile batch an engine profile may ask for.
 pub const MAX_BATCH: usize = 64;
 /// The largest frame or tile side an engine may be built for.
@@ -99,7 +99,7 @@ impl Default for BuildOptions {
 pub struct Target {
     /// TensorRT version of the loaded library ("10.16.0").
     pub tensorrt_version: String,
-    /// Whether this TensorRT has fp16/bf16 builder flags (10.x; 11.x has none).
+    /// Whether this TensorRT has the bf16 builder flag (10.x; 11.x has none).
     pub has_precision_flags: bool,
     /// GPU name as the driver reports it.
     pub gpu_name: String,

@@ -75,8 +75,12 @@ fn precision_depends_on_the_gpu_and_tensorrt() {
     assert!(!e.to_string().contains("compute capability"), "{e}");
     let trt11 = target(11, 0, false);
     assert_eq!(check_precision(EnginePrecision::Fp32, &trt11), Ok(()));
-    let e = check_precision(EnginePrecision::Fp16, &trt11).unwrap_err();
-    assert!(e.to_string().contains("use --precision fp32"), "{e}");
+    assert_eq!(check_precision(EnginePrecision::Fp16, &trt11), Ok(()));
+    let e = check_precision(EnginePrecision::Bf16, &trt11).unwrap_err();
+    assert!(
+        e.to_string().contains("use --precision fp16 or fp32"),
+        "{e}"
+    );
 }
 
 #[test]

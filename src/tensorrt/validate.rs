@@ -87,8 +87,9 @@ pub fn check_shape(net: Network, shape: EngineShape) -> Result<(), SpecError> {
 }
 
 /// Checks that `precision` can be built with `target`: bf16 needs compute capability 8.0, fp8
-/// 8.9; TensorRT 11 has no precision flags at all (its networks take the graph's own types, and
-/// our graphs are fp32).
+/// 8.9. fp16 is built from our half-precision graph as a strongly typed network, with any
+/// TensorRT; bf16 uses TensorRT 10's precision flag, which TensorRT 11 does not have (its
+/// networks take the graph's own types, and we make no bf16 graph).
 pub fn check_precision(precision: EnginePrecision, target: &Target) -> Result<(), SpecError> {
     let cc = target.compute_capability;
     let at_least = |major, minor| (cc.major, cc.minor) >= (major, minor);
@@ -108,9 +109,10 @@ pub fn check_precision(precision: EnginePrecision, target: &Target) -> Result<()
              smoothscale does not make yet; use fp16"
                 .into(),
         ),
-        p if !target.has_precision_flags => err(format!(
+        EnginePrecision::Bf16 if !target.has_precision_flags => err(format!(
             "TensorRT {} builds strongly typed networks only, with the graph's own types, and \
-             smoothscale's graphs are fp32: {p} is not available with it; use --precision fp32",
+             smoothscale makes fp32 and fp16 graphs: bf16 is not available with it; use \
+             --precision fp16 or fp32",
             target.tensorrt_version
         )),
         _ => Ok(()),

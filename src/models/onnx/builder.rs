@@ -104,6 +104,8 @@ pub struct GraphBuilder {
     counter: usize,
     /// Custom operator domains the nodes use (`domain`, version), imported by [`Self::finish`].
     domains: Vec<(String, i64)>,
+    /// Whether the nodes being added must stay fp32 in a half-precision graph.
+    exact: bool,
 }
 
 impl GraphBuilder {
@@ -203,8 +205,22 @@ impl GraphBuilder {
         self.weight_as(key, t, &t.shape)
     }
 
+    /// Runs `build` with every node it adds marked to stay fp32 when the graph is rewritten for
+    /// fp16 arithmetic ([`super::half`]): their names start with [`super::half::EXACT_PREFIX`].
+    pub fn exact<R>(&mut self, build: impl FnOnce(&mut Self) -> R) -> R {
+        let outer = std::mem::replace(&mut self.exact, true);
+        let r = build(self);
+        self.exact = outer;
+        r
+    }
+
     fn push_node(&mut self, op: &str, inputs: &[&str], attrs: Vec<AttributeProto>, out: &[String]) {
-        let node_name = self.fresh(&format!("{op}_node"));
+        let prefix = if self.exact {
+            super::half::EXACT_PREFIX
+        } else {
+            ""
+        };
+        let node_name = self.fresh(&format!("{prefix}{op}_node"));
         self.nodes.push(NodeProto {
             input: inputs.iter().map(|s| (*s).to_owned()).collect(),
             output: out.to_vec(),

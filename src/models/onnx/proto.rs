@@ -11,6 +11,8 @@ pub enum DataType {
     Float = 1,
     /// 64-bit signed integer.
     Int64 = 7,
+    /// Boolean (comparison results).
+    Bool = 9,
     /// 16-bit IEEE float.
     Float16 = 10,
 }

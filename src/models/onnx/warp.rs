@@ -1,5 +1,6 @@
 //! RIFE's backward warp: `grid_sample(bilinear, border, align_corners=True)` on a base grid plus
-//! the normalised flow, with the grid kept in fp32 by explicit casts.
+//! the normalised flow, with the grid kept in fp32 by explicit casts. The grid and the sampling
+//! are built as exact nodes ([`GraphBuilder::exact`]), so a half-precision graph keeps them fp32.
 
 use super::builder::GraphBuilder;
 use super::proto::DataType;
@@ -43,6 +44,10 @@ pub fn linspace_pm1(n: usize) -> Vec<f32> {
 impl WarpGrid {
     /// A grid for fixed `(h, w)`, from constants.
     pub(crate) fn fixed(g: &mut GraphBuilder, h: usize, w: usize) -> Self {
+        g.exact(|g| Self::fixed_exact(g, h, w))
+    }
+
+    fn fixed_exact(g: &mut GraphBuilder, h: usize, w: usize) -> Self {
         let xs = g.const_f32("grid_x", &[1, 1, w, 1], &linspace_pm1(w));
         let ys = g.const_f32("grid_y", &[1, h, 1, 1], &linspace_pm1(h));
         let shape = g.ints("grid_shape", &[1, h as i64, w as i64, 1]);
@@ -53,6 +58,10 @@ impl WarpGrid {
 
     /// A grid computed at run time from the spatial size of `reference` (an NCHW value).
     pub(crate) fn dynamic(g: &mut GraphBuilder, reference: &str) -> Self {
+        g.exact(|g| Self::dynamic_exact(g, reference))
+    }
+
+    fn dynamic_exact(g: &mut GraphBuilder, reference: &str) -> Self {
         let hw = g.shape(reference, 2, 4);
         let hw_f = g.cast(&hw, DataType::Float);
         let one = g.scalar("one", 1.0);
@@ -112,9 +121,21 @@ impl WarpGrid {
         xs: [&str; K],
         flow: &str,
     ) -> [String; K] {
+        let ys = g.exact(|g| self.sample_all(g, xs, flow));
+        // Outside the exact region: back to the graph's arithmetic type (fp16 in a half graph).
+        ys.map(|y| g.cast(&y, DataType::Float))
+    }
+
+    /// The fp32 part of [`WarpGrid::warp_all`]: the casts in, the grid and the sampling.
+    fn sample_all<const K: usize>(
+        &self,
+        g: &mut GraphBuilder,
+        xs: [&str; K],
+        flow: &str,
+    ) -> [String; K] {
         let flow = g.cast(flow, DataType::Float);
         let xs = xs.map(|x| g.cast(x, DataType::Float));
-        let ys = if self.cpu_op {
+        if self.cpu_op {
             let mut inputs = vec![flow.as_str()];
             inputs.extend(xs.iter().map(String::as_str));
             let outs = g.custom_op_outputs(CPU_WARP_DOMAIN, CPU_WARP_OP, &inputs, K);
@@ -124,7 +145,6 @@ impl WarpGrid {
             let norm = g.div(&nhwc, &self.half);
             let grid = g.add(&norm, &self.base);
             xs.map(|x| g.grid_sample(&x, &grid))
-        };
-        ys.map(|y| g.cast(&y, DataType::Float))
+        }
     }
 }
