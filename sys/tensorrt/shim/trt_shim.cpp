@@ -155,6 +155,10 @@ int32_t trt_engine_num_profiles(const trt_engine *engine) {
     return engine == nullptr ? 0 : as_cpp(engine)->getNbOptimizationProfiles();
 }
 
+int64_t trt_engine_device_memory_size(const trt_engine *engine) {
+    return engine == nullptr ? -1 : as_cpp(engine)->getDeviceMemorySizeV2();
+}
+
 trt_context *trt_engine_create_context(trt_engine *engine) {
     if (engine == nullptr) return nullptr;
     return reinterpret_cast<trt_context *>(as_cpp(engine)->createExecutionContext());

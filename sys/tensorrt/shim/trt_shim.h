@@ -103,6 +103,8 @@ int32_t trt_engine_tensor_dtype(const trt_engine *engine, const char *name);
 /** Writes the shape of the tensor; returns 0 when the name is unknown. */
 int32_t trt_engine_tensor_shape(const trt_engine *engine, const char *name, trt_dims *out);
 int32_t trt_engine_num_profiles(const trt_engine *engine);
+/** Scratch (activation) memory an execution context of the engine allocates, bytes; -1 on error. */
+int64_t trt_engine_device_memory_size(const trt_engine *engine);
 /** An execution context; NULL on failure. */
 trt_context *trt_engine_create_context(trt_engine *engine);
 

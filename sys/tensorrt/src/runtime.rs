@@ -229,6 +229,17 @@ impl Engine {
         )
     }
 
+    /// The scratch (activation) memory each execution context of the engine allocates, in
+    /// bytes; `None` when TensorRT cannot say.
+    pub fn device_memory_size(&self) -> Option<u64> {
+        let h = &self.handle;
+        // SAFETY: the engine is live.
+        crate::shim!(
+            h.runtime.api,
+            u64::try_from(unsafe { ffi::trt_engine_device_memory_size(h.ptr.as_ptr()) }).ok()
+        )
+    }
+
     /// A new execution context (TensorRT allocates its scratch memory).
     pub fn create_context(&self) -> Result<ExecutionContext, TrtError> {
         let h = &self.handle;
