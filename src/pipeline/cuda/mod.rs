@@ -9,6 +9,7 @@
 //!
 //! None of this has run on a GPU yet: `scripts/gpu-check` runs `tests/gpu_pipeline.rs` there.
 
+pub mod budget;
 mod encode;
 pub mod engines;
 pub mod error;
