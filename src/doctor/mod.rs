@@ -8,6 +8,7 @@
 
 pub mod advice;
 pub mod probe;
+pub mod report;
 
 pub use advice::{advice, Piece, Platform};
 pub use probe::{gather, Component, Report, SCHEMA};
