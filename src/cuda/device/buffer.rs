@@ -10,12 +10,16 @@ use cudarc::driver::{CudaContext, CudaSlice, CudaStream, CudaView, CudaViewMut};
 
 use super::error::DeviceError;
 use super::layout::{FrameLayout, PixelFormat};
+use super::sync::FrameSync;
 
-/// One frame in device memory.
+/// One frame in device memory, with the events that order its use across streams
+/// ([`FrameSync`]): producers call [`DeviceFrame::record_ready`], readers on another stream
+/// [`DeviceFrame::wait_ready`] before and [`DeviceFrame::record_read`] after their reads.
 #[derive(Debug)]
 pub struct DeviceFrame {
     layout: FrameLayout,
-    data: CudaSlice<u8>,
+    pub(super) data: CudaSlice<u8>,
+    pub(super) sync: FrameSync,
 }
 
 fn alloc_zeroed(stream: &Arc<CudaStream>, bytes: usize) -> Result<CudaSlice<u8>, DeviceError> {
@@ -58,6 +62,7 @@ impl DeviceFrame {
         Ok(DeviceFrame {
             layout,
             data: alloc_zeroed(stream, layout.bytes())?,
+            sync: FrameSync::default(),
         })
     }
 
@@ -71,11 +76,13 @@ impl DeviceFrame {
         Ok(DeviceFrame {
             layout,
             data: upload(stream, host, layout.bytes())?,
+            sync: FrameSync::default(),
         })
     }
 
-    /// A copy of the whole frame on the host (waits for the stream).
+    /// A copy of the whole frame on the host (waits for the frame's producer, then the stream).
     pub fn copy_to_host(&self, stream: &Arc<CudaStream>) -> Result<Vec<u8>, DeviceError> {
+        self.sync.wait_ready(stream)?;
         download(stream, &self.data)
     }
 
@@ -121,6 +128,7 @@ impl DeviceFrame {
             )));
         }
         let doing = || format!("copying a {}x{} frame to the host", l.width, l.height);
+        self.sync.wait_ready(stream)?;
         let all = stream
             .clone_dtoh(&self.f32_view()?)
             .map_err(DeviceError::driver(doing()))?;
@@ -151,7 +159,8 @@ impl DeviceFrame {
         unsafe { self.data.transmute_mut::<f32>(len) }.ok_or_else(|| too_short(len))
     }
 
-    /// Copies `src` (the same layout) into this frame on `stream`, device to device.
+    /// Copies `src` (the same layout) into this frame on `stream`, device to device (after `src`
+    /// is complete; the caller records this frame ready and `src` read).
     pub fn copy_from(
         &mut self,
         stream: &Arc<CudaStream>,
@@ -163,6 +172,7 @@ impl DeviceFrame {
                 src.layout, self.layout
             )));
         }
+        src.sync.wait_ready(stream)?;
         stream
             .memcpy_dtod(&src.data, &mut self.data)
             .map_err(DeviceError::driver(format!(
