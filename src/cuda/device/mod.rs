@@ -24,6 +24,7 @@ pub mod launch_frames;
 pub mod layout;
 pub mod nvrtc;
 pub mod sync;
+pub mod tile_batch;
 
 pub use buffer::{DeviceFrame, TileBatch};
 pub use error::DeviceError;
