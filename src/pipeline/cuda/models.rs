@@ -11,7 +11,7 @@ use cudarc::driver::CudaStream;
 
 use super::engines::EngineEvent;
 use super::interpolate::GpuInterpolator;
-use super::streams::reading;
+use super::streams::{reading, Reading};
 use super::upscale::GpuUpscaler;
 use super::GpuError;
 use crate::colour::{Encoding, Matrix, Range, Siting};
@@ -187,25 +187,30 @@ impl FrameModels for GpuModels {
             .interpolator
             .as_ref()
             .is_some_and(GpuInterpolator::detects_cuts);
+        // The model stream waits for the decoded frames; their reads are recorded at the end
+        // (or on an early return, when `reads` drops).
         let stream = self.stream.clone();
-        let mut out = DeviceFrame::alloc_zeroed(&stream, layout).map_err(GpuError::from)?;
-        reading(&*stream, &[a, b], || {
-            if detects_cuts && self.measured != Some((ia, ib)) {
-                self.luma_of(ia, a)?;
-                self.luma_of(ib, b)?;
-                let find = |i: usize| self.luma.iter().find(|(j, _)| *j == i).map(|(_, f)| f);
-                if let (Some(la), Some(lb), Some(interpolator)) =
-                    (find(ia), find(ib), self.interpolator.as_mut())
-                {
-                    interpolator.measure_cut(&self.kernels, &stream, (ia, la), (ib, lb))?;
-                }
-                self.measured = Some((ia, ib));
+        let reads = Reading::begin(&*stream, &[a, b]).map_err(GpuError::from)?;
+        if detects_cuts && self.measured != Some((ia, ib)) {
+            self.luma_of(ia, a)?;
+            self.luma_of(ib, b)?;
+            let find = |i: usize| self.luma.iter().find(|(j, _)| *j == i).map(|(_, f)| f);
+            if let (Some(la), Some(lb), Some(interpolator)) =
+                (find(ia), find(ib), self.interpolator.as_mut())
+            {
+                interpolator
+                    .measure_cut(&self.kernels, &self.stream, (ia, la), (ib, lb))
+                    .map_err(GpuError::from)?;
             }
-            if let Some(interpolator) = self.interpolator.as_mut() {
-                interpolator.blend(&stream, (ia, a), (ib, b), t, &mut out)?;
-            }
-            Ok::<_, GpuError>(())
-        })?;
+            self.measured = Some((ia, ib));
+        }
+        let mut out = DeviceFrame::alloc_zeroed(&self.stream, layout).map_err(GpuError::from)?;
+        if let Some(interpolator) = self.interpolator.as_mut() {
+            interpolator
+                .blend(&self.stream, (ia, a), (ib, b), t, &mut out)
+                .map_err(GpuError::from)?;
+        }
+        reads.end().map_err(GpuError::from)?;
         out.record_ready(&stream).map_err(GpuError::from)?;
         Ok(out)
     }

@@ -9,7 +9,7 @@
 //!
 //! A frame crosses from its producer's stream to a reader's stream by events, not by blocking the
 //! host: the producer records the frame's ready event after its last write, and a reader goes
-//! through [`reading`], which makes its stream wait on the ready events of the frames it reads
+//! through [`reading`] (or a [`Reading`] guard), which makes its stream wait on the ready events of the frames it reads
 //! and, after submitting the reads, records a read event per frame so the memory is freed (on the
 //! allocating stream, when the frame drops) only after those reads (see
 //! [`crate::cuda::device::sync`]).
@@ -63,10 +63,60 @@ impl CrossStream<CudaStream> for DeviceFrame {
     }
 }
 
-/// Submits `work`, which reads `inputs` on `stream`: first `stream` waits for every input to be
-/// ready, then `work` runs, then each input records that `stream` read it. The read events are
-/// recorded even when `work` fails, since it may have submitted some reads before failing; the
-/// work's error is the one returned.
+/// Reads of `inputs` on `stream` in progress: [`Reading::begin`] makes `stream` wait for every
+/// input to be ready; [`Reading::end`] (or the drop, on an early return) records on `stream`
+/// that each input was read, so its memory is freed only after these reads. Recording on drop
+/// too matters: failed work may have submitted some reads before failing.
+pub struct Reading<'a, S: ?Sized, F: CrossStream<S> + ?Sized> {
+    stream: &'a S,
+    inputs: Vec<&'a F>,
+    ended: bool,
+}
+
+impl<'a, S: ?Sized, F: CrossStream<S> + ?Sized> Reading<'a, S, F> {
+    /// Makes `stream` wait (on the device) for `inputs`.
+    pub fn begin(stream: &'a S, inputs: &[&'a F]) -> Result<Self, DeviceError> {
+        for input in inputs {
+            input.wait_ready(stream)?;
+        }
+        Ok(Reading {
+            stream,
+            inputs: inputs.to_vec(),
+            ended: false,
+        })
+    }
+
+    /// Records every input's read; the first failure, after all are tried.
+    pub fn end(mut self) -> Result<(), DeviceError> {
+        self.ended = true;
+        self.record()
+    }
+
+    fn record(&self) -> Result<(), DeviceError> {
+        let mut recorded = Ok(());
+        for input in &self.inputs {
+            if let Err(e) = input.record_read(self.stream) {
+                recorded = recorded.and(Err(e));
+            }
+        }
+        recorded
+    }
+}
+
+impl<S: ?Sized, F: CrossStream<S> + ?Sized> Drop for Reading<'_, S, F> {
+    fn drop(&mut self) {
+        if !self.ended {
+            if let Err(e) = self.record() {
+                // An early return is already reporting its own error.
+                log::warn!("{e}");
+            }
+        }
+    }
+}
+
+/// Submits `work`, which reads `inputs` on `stream`, between [`Reading::begin`] and
+/// [`Reading::end`]. The reads are recorded even when `work` fails; the work's error is the one
+/// returned.
 pub fn reading<S, F, R, E>(
     stream: &S,
     inputs: &[&F],
@@ -77,16 +127,9 @@ where
     F: CrossStream<S> + ?Sized,
     E: From<DeviceError>,
 {
-    for input in inputs {
-        input.wait_ready(stream)?;
-    }
+    let reads = Reading::begin(stream, inputs)?;
     let result = work();
-    let mut recorded = Ok(());
-    for input in inputs {
-        if let Err(e) = input.record_read(stream) {
-            recorded = recorded.and(Err(e));
-        }
-    }
+    let recorded = reads.end();
     let value = result?;
     recorded?;
     Ok(value)
@@ -170,5 +213,25 @@ mod tests {
             ["wait a", "wait b", "read a", "read b"],
             "b's read is recorded although a's failed"
         );
+    }
+
+    #[test]
+    fn an_early_return_records_the_reads_when_the_guard_drops() {
+        let log = Log::default();
+        let (a, b) = (fake("a"), fake("b"));
+        let stage = || -> Result<(), DeviceError> {
+            let _reads = Reading::begin(&log, &[&a, &b])?;
+            log.borrow_mut().push("work".into());
+            Err(DeviceError::Layout("engine failed".into()))
+        };
+        assert!(stage().is_err());
+        assert_eq!(
+            *log.borrow(),
+            ["wait a", "wait b", "work", "read a", "read b"]
+        );
+        // Ended explicitly, the reads are recorded once.
+        log.borrow_mut().clear();
+        Reading::begin(&log, &[&a]).unwrap().end().unwrap();
+        assert_eq!(*log.borrow(), ["wait a", "read a"]);
     }
 }
