@@ -1,5 +1,7 @@
 //! The NVENC session: frames written by our kernels into registered device buffers in, packets
-//! with pts/dts out, in synchronous mode. Compiled here, not yet run on a GPU.
+//! with pts/dts out, in synchronous mode. Finished frames are collected a few frames late
+//! (`COLLECT_LAG`), as NVIDIA's own samples delay their output, since locking a bitstream blocks
+//! the host until the GPU has encoded it. Compiled here, not yet run on a GPU.
 
 use std::rc::Rc;
 use std::sync::Arc;
