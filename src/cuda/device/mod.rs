@@ -5,6 +5,7 @@
 //!   planar RGB f32/f16 padded to a multiple) and the upscaler's tile batches;
 //! - [`kernels`]: the embedded fat binary or NVRTC-compiled source loaded on the device, with the
 //!   PTX cached on disk ([`cache`], [`nvrtc`]);
+//! - [`sync`]: the events that order a frame's producer, readers and free across streams;
 //! - [`launch`] and [`launch_frames`]: one typed launcher per kernel family, every frame checked
 //!   ([`checks`]) before the launch.
 //!
@@ -22,6 +23,8 @@ pub mod launch;
 pub mod launch_frames;
 pub mod layout;
 pub mod nvrtc;
+pub mod sync;
+pub mod tile_batch;
 
 pub use buffer::{DeviceFrame, TileBatch};
 pub use error::DeviceError;
@@ -30,3 +33,4 @@ pub use kernels::{KernelOrigin, Kernels};
 pub use launch::ForeignYuv;
 pub use launch_frames::DeviceTiles;
 pub use layout::{FrameLayout, PixelFormat};
+pub use sync::FrameSync;

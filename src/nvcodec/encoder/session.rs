@@ -1,5 +1,7 @@
 //! The NVENC session: frames written by our kernels into registered device buffers in, packets
-//! with pts/dts out, in synchronous mode. Compiled here, not yet run on a GPU.
+//! with pts/dts out, in synchronous mode. Finished frames are collected a few frames late
+//! (`COLLECT_LAG`), as NVIDIA's own samples delay their output, since locking a bitstream blocks
+//! the host until the GPU has encoded it. Compiled here, not yet run on a GPU.
 
 use std::rc::Rc;
 use std::sync::Arc;
@@ -22,6 +24,10 @@ use crate::video::VideoCodec;
 const PITCH_ALIGN: u32 = 256;
 /// Slots beyond B-frames and lookahead, so a finished batch never waits for a free slot.
 const EXTRA_SLOTS: usize = 4;
+/// Released frames left uncollected after each encode (fewer than [`EXTRA_SLOTS`], so a slot
+/// stays free): locking a bitstream blocks the host until the GPU has encoded it, and leaving the
+/// newest ones lets the host submit the next frames meanwhile.
+const COLLECT_LAG: usize = EXTRA_SLOTS - 1;
 
 /// What to encode and how.
 #[derive(Debug, Clone, Copy)]
@@ -160,7 +166,8 @@ impl NvEncoder {
     }
 
     /// Encodes the frame in [`NvEncoder::next_input`] with presentation time `pts` (increasing);
-    /// returns the packets NVENC finished, in decode order.
+    /// returns packets NVENC finished, in decode order: all but the newest few, which come with
+    /// later calls or [`NvEncoder::finish`] (so the host does not wait for each frame's encode).
     pub fn encode(&mut self, pts: i64) -> Result<Vec<EncodedPacket>, NvencError> {
         if self.finished {
             return Err(NvencError::Finished);
@@ -191,10 +198,10 @@ impl NvEncoder {
         }
         self.ring.submitted();
         self.dts.input(pts);
-        if status == sys::NV_ENC_ERR_NEED_MORE_INPUT {
-            return Ok(Vec::new());
+        if status != sys::NV_ENC_ERR_NEED_MORE_INPUT {
+            self.ring.release_all();
         }
-        self.collect()
+        self.collect(COLLECT_LAG)
     }
 
     /// Ends the stream: the packets NVENC still holds. Later calls return nothing.
@@ -215,7 +222,8 @@ impl NvEncoder {
         };
         self.session
             .check("nvEncEncodePicture (end of stream)", status)?;
-        self.collect()
+        self.ring.release_all();
+        self.collect(0)
     }
 
     fn bind(&self) -> Result<(), NvencError> {
@@ -225,10 +233,11 @@ impl NvEncoder {
             .map_err(NvencError::cuda("binding the context"))
     }
 
-    /// Reads every finished bitstream, oldest first, and unmaps its input.
-    fn collect(&mut self) -> Result<Vec<EncodedPacket>, NvencError> {
+    /// Reads the released bitstreams but the newest `keep` (see [`SlotRing::take_released`]),
+    /// oldest first, and unmaps their inputs.
+    fn collect(&mut self, keep: usize) -> Result<Vec<EncodedPacket>, NvencError> {
         let mut packets = Vec::new();
-        for slot in self.ring.finish_all() {
+        for slot in self.ring.take_released(keep) {
             let mut lock = sys::NV_ENC_LOCK_BITSTREAM {
                 version: NV_ENC_LOCK_BITSTREAM_VER,
                 outputBitstream: self.slots[slot].output.raw,

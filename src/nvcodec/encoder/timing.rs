@@ -6,12 +6,17 @@ use std::collections::VecDeque;
 use std::ops::Range;
 
 /// A ring of `size` input/bitstream slot pairs. In synchronous mode NVENC holds frames back
-/// (B-frames, lookahead) and then finishes several at once, in submission order.
+/// (B-frames, lookahead) and then releases several at once, in submission order. A released
+/// frame's output need not be taken at once: locking its bitstream blocks the host until the GPU
+/// has encoded it, so the encoder leaves the newest few released frames in their slots
+/// ([`SlotRing::take_released`]) and the host runs ahead of the encode stream by that many frames.
 #[derive(Debug, Clone)]
 pub struct SlotRing {
     size: usize,
     /// Frames submitted.
     sent: u64,
+    /// Frames NVENC has released (their output can be locked).
+    released: u64,
     /// Frames whose output has been taken.
     got: u64,
 }
@@ -21,6 +26,7 @@ impl SlotRing {
         SlotRing {
             size: size.max(1),
             sent: 0,
+            released: 0,
             got: 0,
         }
     }
@@ -41,11 +47,23 @@ impl SlotRing {
         self.sent += 1;
     }
 
-    /// NVENC finished every submitted frame: the slots to read, oldest first. They count as
-    /// taken from now on.
-    pub fn finish_all(&mut self) -> Vec<usize> {
-        let range: Range<u64> = self.got..self.sent;
-        self.got = self.sent;
+    /// NVENC released every frame submitted so far (`nvEncEncodePicture` succeeded, or the end
+    /// of the stream was sent).
+    pub fn release_all(&mut self) {
+        self.released = self.sent;
+    }
+
+    /// The released slots to read now, oldest first, which count as taken from now on: all but
+    /// the newest `keep` released frames, and more if that is what frees a slot for the next
+    /// frame. `keep` 0 takes every released frame.
+    pub fn take_released(&mut self, keep: usize) -> Vec<usize> {
+        let ready = self.released - self.got;
+        let beyond_keep = ready.saturating_sub(keep as u64);
+        // The next frame needs `in_flight < size`.
+        let to_free = (self.sent - self.got + 1).saturating_sub(self.size as u64);
+        let take = beyond_keep.max(to_free).min(ready);
+        let range: Range<u64> = self.got..self.got + take;
+        self.got += take;
         range.map(|i| (i % self.size as u64) as usize).collect()
     }
 
@@ -123,17 +141,70 @@ mod tests {
             assert_eq!(ring.next_slot(), Some(expected));
             ring.submitted();
         }
-        assert_eq!(ring.finish_all(), vec![0, 1]);
+        ring.release_all();
+        assert_eq!(ring.take_released(0), vec![0, 1]);
         assert_eq!((ring.in_flight(), ring.submitted_count()), (0, 2));
         for expected in [2, 0, 1] {
             assert_eq!(ring.next_slot(), Some(expected));
             ring.submitted();
         }
-        // Every slot holds a frame NVENC has not finished.
+        // Every slot holds a frame NVENC has not released.
         assert_eq!(ring.next_slot(), None);
-        assert_eq!(ring.finish_all(), vec![2, 0, 1]);
+        assert!(ring.take_released(0).is_empty(), "nothing released yet");
+        ring.release_all();
+        assert_eq!(ring.take_released(0), vec![2, 0, 1]);
         assert_eq!(ring.next_slot(), Some(2));
-        assert!(ring.finish_all().is_empty());
+        assert!(ring.take_released(0).is_empty());
+    }
+
+    #[test]
+    fn released_frames_are_taken_late_but_never_block_the_next_slot() {
+        let mut ring = SlotRing::new(6);
+        // Two frames held back by NVENC, then released with the third.
+        for _ in 0..3 {
+            ring.submitted();
+        }
+        ring.release_all();
+        assert!(
+            ring.take_released(3).is_empty(),
+            "three released, three kept"
+        );
+        ring.submitted();
+        ring.release_all();
+        assert_eq!(
+            ring.take_released(3),
+            vec![0],
+            "the oldest beyond the newest three"
+        );
+        assert_eq!(ring.in_flight(), 3);
+        // NVENC holds three more back: the ring is full unless released frames are taken.
+        for _ in 0..3 {
+            assert!(ring.next_slot().is_some());
+            ring.submitted();
+        }
+        assert_eq!(ring.in_flight(), 6);
+        assert_eq!(ring.next_slot(), None);
+        assert_eq!(
+            ring.take_released(3),
+            vec![1],
+            "back-pressure: one released frame taken although three may be kept"
+        );
+        assert_eq!(ring.next_slot(), Some(1));
+        // The end of the stream takes everything.
+        ring.release_all();
+        assert_eq!(ring.take_released(0), vec![2, 3, 4, 5, 0]);
+        assert_eq!(ring.in_flight(), 0);
+    }
+
+    #[test]
+    fn frames_not_released_are_never_taken() {
+        let mut ring = SlotRing::new(2);
+        ring.submitted();
+        ring.submitted();
+        // Full, but NVENC still holds both: nothing can be read (the encoder reports no free
+        // input rather than locking a frame NVENC has not released).
+        assert!(ring.take_released(0).is_empty());
+        assert_eq!(ring.next_slot(), None);
     }
 
     #[test]

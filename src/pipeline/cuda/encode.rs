@@ -1,6 +1,8 @@
-//! The CUDA backend's output: each RGB device frame converted by our kernel into NVENC's
-//! registered input buffer and encoded there, the bitstream muxed by the same FFmpeg muxer as the
-//! CPU path (audio copied, colour tagged). On a GPU without NVENC (A100, H100, H200) the frames
+//! The CUDA backend's output, on the encode stream: each RGB device frame (waited for by its ready
+//! event, on the device) converted by our kernel into NVENC's registered input buffer and encoded
+//! there, the bitstream muxed by the same FFmpeg muxer as the CPU path (audio copied, colour
+//! tagged). NVENC's finished frames are collected a few frames late, so the host does not wait
+//! for each frame's encode before submitting the next frames' work. On a GPU without NVENC (A100, H100, H200) the frames
 //! are copied to the host and go to the software encoder instead: one device→host copy per
 //! output frame, said in the log.
 
@@ -9,6 +11,7 @@ use std::sync::Arc;
 use cudarc::driver::CudaStream;
 use ffmpeg_next as ff;
 
+use super::streams::reading;
 use super::GpuError;
 use crate::colour::Encoding;
 use crate::cuda::device::{DeviceFrame, FrameLayout, Kernels, PixelFormat};
@@ -166,7 +169,10 @@ fn mux(sink: &mut Sink, packets: Vec<EncodedPacket>) -> Result<(), VideoError> {
 impl FrameSink<DeviceFrame> for FrameWriter {
     fn write(&mut self, frame: &DeviceFrame) -> Result<(), PipelineError> {
         let Some(n) = self.nvenc.as_mut() else {
-            let host = frame.to_rgb_frame(&self.stream).map_err(GpuError::from)?;
+            // The copy waits for the frame's ready event, then for the encode stream.
+            let stream = &*self.stream;
+            let host = reading(stream, &[frame], || frame.to_rgb_frame(&self.stream))
+                .map_err(GpuError::from)?;
             self.host_copies += 1;
             return Ok(self.sink.write_frame(&host)?);
         };
@@ -178,9 +184,14 @@ impl FrameSink<DeviceFrame> for FrameWriter {
             ..tags.encoding
         };
         let input = n.encoder.next_input().map_err(GpuError::Nvenc)?;
-        n.kernels
-            .rgb_to_yuv_into(&stream, frame, encoding, tags.siting, layout, input)
-            .map_err(GpuError::from)?;
+        // The encode stream waits on the device for the model stream's frame; the frame is freed
+        // (when the renderer drops it) only after this conversion has read it. NVENC reads the
+        // input buffer on the same stream, after the conversion.
+        reading(&*stream, &[frame], || {
+            n.kernels
+                .rgb_to_yuv_into(&stream, frame, encoding, tags.siting, layout, input)
+        })
+        .map_err(GpuError::from)?;
         let pts = n.next_pts;
         n.next_pts += 1;
         let packets = n.encoder.encode(pts).map_err(GpuError::Nvenc)?;

@@ -4,10 +4,34 @@
 //! result into NVENC's input buffer and NVENC encodes (`encode`). Host memory sees bitstreams
 //! only, except where the GPU has no NVENC (then the software encoder gets host copies).
 //!
-//! The loop, the timeline, the renderer and the output plan are the CPU path's. Everything runs
-//! on one CUDA stream, in order: decode, inference and encode are not yet overlapped.
+//! The loop, the timeline, the renderer and the output plan are the CPU path's, on one host
+//! thread that submits work to three CUDA streams (`streams`): decode (the surface conversion),
+//! models (scene luma, RIFE, the upscaler) and encode (the conversion into NVENC's input, and
+//! NVENC). Frames cross between them by events: each frame carries the ready event its producer
+//! recorded, a reading stream waits on it on the device, and records a read event that the
+//! frame's free waits for (`crate::cuda::device::sync`).
 //!
-//! None of this has run on a GPU yet: `scripts/gpu-check` runs `tests/gpu_pipeline.rs` there.
+//! What overlaps: the host submits frame N+1's decode conversion (and NVDEC's decode of it) while
+//! the model stream still works on frame N, and the model stream computes output frame k+1 while
+//! the encode stream converts and NVENC encodes frame k. NVENC's bitstreams are collected three
+//! frames late, so the host waits for an encode only when it is that far behind.
+//!
+//! What does not (the host blocks, or one stream waits for another):
+//! - each conversion is waited for (its own event) before its NVDEC surface is unmapped, so the
+//!   host is at most one conversion ahead on the decode stream;
+//! - with a scene threshold, the cut metric of each new pair is read back to the host, which
+//!   waits for the model stream's work queued before it;
+//! - a frame is freed on the stream that allocated it after its readers: freeing a decoded frame
+//!   makes the decode stream wait for the model stream's reads of it, and freeing an output
+//!   frame makes the model stream wait for the encode stream's conversion of it (frames are not
+//!   pooled);
+//! - within the model stream, RIFE and the upscaler run one after the other;
+//! - the fallbacks synchronise the host per frame: the software decoder's uploads are ordered by
+//!   events, but decoding itself is on the host; without NVENC every output frame is copied to the
+//!   host (the copy waits for the frame).
+//!
+//! None of this has run on a GPU yet, the overlap included (no profile of it exists):
+//! `scripts/gpu-check` runs `tests/gpu_pipeline.rs` there.
 
 pub mod budget;
 mod encode;
@@ -16,6 +40,7 @@ pub mod error;
 pub mod interpolate;
 mod models;
 mod source;
+pub mod streams;
 pub mod upscale;
 
 use std::sync::Arc;
@@ -23,7 +48,6 @@ use std::time::Instant;
 
 use super::drive::{self, OutputPlan};
 use super::{GpuOptions, Job, PipelineError, Progress, Report, StopFlag};
-use cudarc::driver::CudaStream;
 
 use crate::cuda::device::{DeviceError, DeviceFrame, Kernels};
 use crate::nvcodec::encoder::NvencError;
@@ -38,6 +62,7 @@ pub use error::GpuStageError;
 pub use interpolate::GpuInterpolator;
 pub use models::{input_layout, GpuModels};
 pub use source::{padded_bytes, surface_format, ToDeviceRgb, UploadingDecoder};
+pub use streams::Streams;
 pub use upscale::GpuUpscaler;
 
 /// Why the CUDA backend failed.
@@ -73,23 +98,23 @@ pub fn run(
     let device = crate::cuda::device::Gpu::open(0).map_err(GpuError::from)?;
     log::info!("GPU: {}", device.info());
     let kernels = Arc::new(Kernels::load(&device).map_err(GpuError::from)?);
-    let stream = device.new_stream().map_err(GpuError::from)?;
+    let streams = Streams::new(&device).map_err(GpuError::from)?;
     let size = (width as usize, height as usize);
     let models = GpuModels::new(
         &job.models,
         options,
-        (&kernels, &stream),
+        (&kernels, &streams.models),
         size,
         &mut log_engine_event,
     )?;
     let converter = ToDeviceRgb::new(kernels.clone(), models.input_layout());
     let (input, window, max_pixels) = (&job.input, job.window, job.limits.max_frame_pixels);
     let nvdec = Source::open_with(input, window, max_pixels, |s| {
-        NvdecDecoder::open(input, s, stream.clone(), converter)
+        NvdecDecoder::open(input, s, streams.decode.clone(), converter)
     });
     let gpu = Gpu {
         kernels: &kernels,
-        stream: &stream,
+        streams: &streams,
         models,
         size: (width, height),
         started,
@@ -101,7 +126,11 @@ pub fn run(
             let layout = gpu.models.input_layout();
             let source = Source::open_with(input, window, max_pixels, |s| {
                 let software = SoftwareDecoder::open(input, s, max_pixels)?;
-                Ok(UploadingDecoder::new(software, stream.clone(), layout))
+                Ok(UploadingDecoder::new(
+                    software,
+                    streams.decode.clone(),
+                    layout,
+                ))
             })?;
             finish(job, options, gpu, source, partial, progress, stop)
         }
@@ -112,7 +141,7 @@ pub fn run(
 /// What the run has set up on the GPU before the source opens.
 struct Gpu<'a> {
     kernels: &'a Arc<Kernels>,
-    stream: &'a Arc<CudaStream>,
+    streams: &'a Streams,
     models: GpuModels,
     size: (u32, u32),
     started: Instant,
@@ -130,7 +159,7 @@ fn finish<D: VideoDecoder<Frame = DeviceFrame>>(
 ) -> Result<Report, PipelineError> {
     let Gpu {
         kernels,
-        stream,
+        streams,
         models,
         size: (width, height),
         started,
@@ -152,7 +181,7 @@ fn finish<D: VideoDecoder<Frame = DeviceFrame>>(
         preset: job.preset.clone(),
     };
     let writer = FrameWriter::open(
-        stream,
+        &streams.encode,
         kernels,
         WriterSetup {
             path: partial.path(),

@@ -1,5 +1,7 @@
 //! The CUDA backend's models behind the shared renderer: RIFE and the upscaler on TensorRT
-//! (`interpolate`, `upscale`), each output frame allocated on the stream. Scene cuts are measured
+//! (`interpolate`, `upscale`), on the model stream: it waits on the device for the decoded frames
+//! it reads (their ready events), and each output frame is allocated on it and carries its own
+//! ready event for the encode stream (see `streams`). Scene cuts are measured
 //! as the CPU path measures them: BT.709 full-range 16-bit luma of the RGB frames (our RGB → P016
 //! kernel), 4×4 cell means compared by the scene kernel.
 
@@ -9,6 +11,7 @@ use cudarc::driver::CudaStream;
 
 use super::engines::EngineEvent;
 use super::interpolate::GpuInterpolator;
+use super::streams::{reading, Reading};
 use super::upscale::GpuUpscaler;
 use super::GpuError;
 use crate::colour::{Encoding, Matrix, Range, Siting};
@@ -152,18 +155,17 @@ impl FrameModels for GpuModels {
     }
 
     fn upscale(&mut self, frame: &DeviceFrame) -> Result<DeviceFrame, PipelineError> {
-        let Some(upscaler) = self.upscaler.as_mut() else {
-            let mut copy =
-                DeviceFrame::alloc_zeroed(&self.stream, *frame.layout()).map_err(GpuError::from)?;
-            copy.copy_from(&self.stream, frame)
-                .map_err(GpuError::from)?;
-            return Ok(copy);
-        };
-        let mut out = DeviceFrame::alloc_zeroed(&self.stream, upscaler.layouts().output)
-            .map_err(GpuError::from)?;
-        upscaler
-            .upscale(&self.kernels, &self.stream, frame, &mut out)
-            .map_err(GpuError::from)?;
+        let stream = &self.stream;
+        let layout = self
+            .upscaler
+            .as_ref()
+            .map_or(*frame.layout(), |u| u.layouts().output);
+        let mut out = DeviceFrame::alloc_zeroed(stream, layout).map_err(GpuError::from)?;
+        reading(&**stream, &[frame], || match self.upscaler.as_mut() {
+            Some(upscaler) => Ok(upscaler.upscale(&self.kernels, stream, frame, &mut out)?),
+            None => Ok::<_, GpuError>(out.copy_from(stream, frame)?),
+        })?;
+        out.record_ready(stream).map_err(GpuError::from)?;
         Ok(out)
     }
 
@@ -185,6 +187,10 @@ impl FrameModels for GpuModels {
             .interpolator
             .as_ref()
             .is_some_and(GpuInterpolator::detects_cuts);
+        // The model stream waits for the decoded frames; their reads are recorded at the end
+        // (or on an early return, when `reads` drops).
+        let stream = self.stream.clone();
+        let reads = Reading::begin(&*stream, &[a, b]).map_err(GpuError::from)?;
         if detects_cuts && self.measured != Some((ia, ib)) {
             self.luma_of(ia, a)?;
             self.luma_of(ib, b)?;
@@ -204,6 +210,8 @@ impl FrameModels for GpuModels {
                 .blend(&self.stream, (ia, a), (ib, b), t, &mut out)
                 .map_err(GpuError::from)?;
         }
+        reads.end().map_err(GpuError::from)?;
+        out.record_ready(&stream).map_err(GpuError::from)?;
         Ok(out)
     }
 }

@@ -1,5 +1,8 @@
 //! The CUDA backend's decoded frames: each NVDEC surface converted by our kernel into planar RGB
-//! f32 on the device, padded for the models, before the surface goes back to the decoder. Where
+//! f32 on the device, padded for the models, before the surface goes back to the decoder. The
+//! conversion runs on the decode stream and the frame carries its ready event; the host waits
+//! for that one conversion (its event) before the surface is unmapped, never for the other
+//! streams. Where
 //! NVDEC cannot decode the stream (AV1, 4:4:4, a size over its limits), FFmpeg's software decoder
 //! stands in and each frame is uploaded ([`UploadingDecoder`]).
 
@@ -72,20 +75,26 @@ impl PictureConverter for ToDeviceRgb {
         }
         let mut frame = DeviceFrame::alloc_zeroed(stream, self.layout)?;
         // SAFETY: the planes are the mapped surface's, which stays mapped until `picture` drops
-        // after this function; the stream is synchronized below, before that.
-        unsafe {
-            self.kernels.foreign_yuv_to_rgb(
-                stream,
-                &source,
-                tags.encoding,
-                tags.siting,
-                &mut frame,
-            )?
+        // after this function; the host waits below for this conversion to finish, before that.
+        let launched = unsafe {
+            self.kernels
+                .foreign_yuv_to_rgb(stream, &source, tags.encoding, tags.siting, &mut frame)
         };
-        // The surface is unmapped when the caller drops `picture`: the kernel must be done.
-        stream
-            .synchronize()
-            .map_err(DeviceError::driver("waiting for the colour conversion"))?;
+        // The surface is unmapped when the caller drops `picture`: this conversion must be done
+        // (even a failed launch may have queued reads). Only it is waited for, by its event; the
+        // model and encode streams keep working on earlier frames meanwhile.
+        let waited = match frame.record_ready(stream) {
+            Ok(()) => frame.synchronize_ready(),
+            Err(e) => {
+                // No event: the whole decode stream is waited for instead.
+                stream
+                    .synchronize()
+                    .map_err(DeviceError::driver("waiting for the colour conversion"))?;
+                Err(e)
+            }
+        };
+        launched?;
+        waited?;
         Ok(frame)
     }
 }
@@ -172,7 +181,11 @@ impl VideoDecoder for UploadingDecoder {
                 self.layout.height
             )))
         })?;
-        DeviceFrame::copy_from_host(&self.stream, self.layout, &bytes).map_err(upload_error)
+        let mut frame =
+            DeviceFrame::copy_from_host(&self.stream, self.layout, &bytes).map_err(upload_error)?;
+        // The model stream waits for the upload on the device, not the host.
+        frame.record_ready(&self.stream).map_err(upload_error)?;
+        Ok(frame)
     }
 }
 
