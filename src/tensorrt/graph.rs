@@ -120,6 +120,12 @@ impl<G> CapturedEnqueue<G> {
         self.stats.enabled = true;
     }
 
+    /// Disables capture (the graph, if any, is dropped); the counts are kept.
+    pub fn disable(&mut self) {
+        self.stats.enabled = false;
+        self.forget();
+    }
+
     /// What the calls did so far.
     pub fn stats(&self) -> &GraphStats {
         &self.stats

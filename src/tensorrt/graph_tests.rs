@@ -225,3 +225,19 @@ fn a_failed_launch_is_an_error_and_drops_the_graph() {
     assert_eq!(got, [Plain, PlainThenCapture, Launch]);
     assert_eq!(fake.calls.last().map(String::as_str), Some("launch 2"));
 }
+
+#[test]
+fn disabling_drops_the_graph_and_enabling_again_captures_anew() {
+    let mut c = enabled();
+    let mut fake = Fake::default();
+    steps(&mut c, &mut fake, &[1, 1]);
+    c.disable();
+    assert_eq!(fake.dropped.get(), 1);
+    assert_eq!(steps(&mut c, &mut fake, &[1, 1]), [Plain, Plain]);
+    c.enable("test stage");
+    assert_eq!(
+        steps(&mut c, &mut fake, &[1, 1]),
+        [PlainThenCapture, Launch]
+    );
+    assert_eq!(c.stats().captures, 2);
+}

@@ -1,7 +1,7 @@
 //! A TensorRT inference stage on device buffers: a cached engine loaded (manifest checked, plan
 //! memory-mapped), its interface checked, and each call binding cudarc buffers to the engine's
 //! tensors by name, with shape checks, enqueued on a CUDA stream, or, once enabled with
-//! [`TensorRtStage::capture_graphs`], replayed from a captured CUDA graph while the bindings
+//! [`TensorRtStage::set_graph_capture`], replayed from a captured CUDA graph while the bindings
 //! repeat (the decisions are in [`super::graph`]). Not yet run on a GPU.
 
 use std::fs::File;
@@ -162,12 +162,15 @@ impl TensorRtStage {
         &self.io
     }
 
-    /// Enables CUDA-graph capture of the enqueue (off by default): a call whose stream, shapes
-    /// and buffers repeat the previous call's captures it, and later such calls launch the graph.
-    /// Worth it where the bindings stay fixed: buffers allocated once, one shape. `label` names
-    /// the stage in the log.
-    pub fn capture_graphs(&mut self, label: &str) {
-        self.graph.enable(label);
+    /// Enables CUDA-graph capture of the enqueue with `Some(label)` (`label` names the stage in
+    /// the log), disables it with `None` (the default): with capture on, a call whose stream,
+    /// shapes and buffers repeat the previous call's captures it, and later such calls launch
+    /// the graph. Worth it where the bindings stay fixed: buffers allocated once, one shape.
+    pub fn set_graph_capture(&mut self, label: Option<&str>) {
+        match label {
+            Some(label) => self.graph.enable(label),
+            None => self.graph.disable(),
+        }
     }
 
     /// What the enqueues did: plain, captured, launched, and why capture was turned off.

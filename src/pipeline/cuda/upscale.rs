@@ -85,6 +85,8 @@ pub struct GpuUpscaler {
     factor: usize,
     layouts: UpscaleLayouts,
     tiles: Box<Tiles>,
+    /// Whether every engine call of a frame has one shape (see [`CallPlan::one_shape`]).
+    one_shape: bool,
     /// The model's output before the resize by 0.5 (only when resizing).
     raw: Option<DeviceFrame>,
 }
@@ -103,7 +105,7 @@ impl GpuUpscaler {
         events: &mut dyn FnMut(EngineEvent<'_>),
     ) -> Result<Self, GpuStageError> {
         let job = (width, height, tiling);
-        let mut engine = engine_for_job(
+        let engine = engine_for_job(
             toolchain,
             model,
             job,
@@ -149,23 +151,23 @@ impl GpuUpscaler {
         let calls = call_plan(plan.tiles.len(), engine.shape.max_batch());
         let tiles = alloc_tiles(stream, &plan, &calls, slot, upscaled)
             .map_err(device(STAGE, "allocating the tile batches"))?;
-        if calls.one_shape() {
-            engine.stage.capture_graphs(&engine.stem);
-        }
         let raw = match resize {
             ScaleResize::None => None,
             ScaleResize::Half => {
                 Some(DeviceFrame::alloc_zeroed(stream, layouts.raw).map_err(alloc)?)
             }
         };
-        Ok(GpuUpscaler {
+        let mut upscaler = GpuUpscaler {
             engine,
+            one_shape: calls.one_shape(),
             model: model.to_path_buf(),
             factor,
             layouts,
             tiles: Box::new(tiles),
             raw,
-        })
+        };
+        upscaler.set_graph_capture(true);
+        Ok(upscaler)
     }
 
     /// The output size factor.
@@ -181,6 +183,13 @@ impl GpuUpscaler {
     /// The model file.
     pub fn model(&self) -> &Path {
         &self.model
+    }
+
+    /// Turns CUDA-graph capture of the engine calls on (the default; only where every call of a
+    /// frame has one shape) or off.
+    pub fn set_graph_capture(&mut self, on: bool) {
+        let label = (on && self.one_shape).then_some(self.engine.stem.as_str());
+        self.engine.stage.set_graph_capture(label);
     }
 
     /// What the engine's enqueues did: plain, captured as CUDA graphs, launched.
