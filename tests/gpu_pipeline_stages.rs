@@ -1,7 +1,8 @@
 //! The CUDA path's model stages on a GPU (`smoothscale::pipeline::cuda`): RIFE blends and
 //! Real-ESRGAN upscales (whole frames, tiles, and an x4 model for 2x) of the real frames of the
 //! shared golden cases, with the real weights, compared with the CPU path's `Interpolator` and
-//! `Upscaler` on the same frames (PSNR >= 40 dB); and scene cuts repeating the nearer frame.
+//! `Upscaler` on the same frames (PSNR >= 40 dB); scene cuts repeating the nearer frame; and the
+//! upscaler's engine calls replayed from captured CUDA graphs giving exactly the plain output.
 //! Skipped, with the reason, without a CUDA device, TensorRT, ONNX Runtime (the CPU path) or the
 //! shared data. Not yet run on a GPU.
 
@@ -267,4 +268,68 @@ fn tiled_upscales_match_the_cpu_path_with_the_same_tiles() {
     // 48x40 in 16-pixel tiles: 12 tiles, three engine calls of 4.
     upscale_case(&rig, "esrgan_x4plus_anime6b_dog_48x40", 4, tiles, 0);
     upscale_case(&rig, "esrgan_x4plus_anime6b_dog_48x40", 2, tiles, 64);
+}
+
+/// Upscales `case`'s input 4x once with plain enqueues, then three times with CUDA-graph capture
+/// on, into the same output (cleared before each call): every output is exactly the plain one,
+/// and graphs were launched.
+fn graph_case(rig: &Rig, case: &str, tiling: Tiling) {
+    let (frame, model) = rig.frame(case, "input");
+    let (w, h) = (frame.width(), frame.height());
+    let cache = rig.cache();
+    let job = (w, h, 4, tiling);
+    let mut gpu = GpuUpscaler::new(
+        &rig.tc,
+        &rig.stream,
+        &model,
+        job,
+        rig.options(),
+        (&cache, true),
+        &mut no_events,
+    )
+    .expect("upscaler engine");
+    let layouts = gpu.layouts();
+    let src = rig.upload(layouts.input, &frame);
+    let zeros = DeviceFrame::alloc_zeroed(&rig.stream, layouts.output).unwrap();
+    let mut out = DeviceFrame::alloc_zeroed(&rig.stream, layouts.output).unwrap();
+    let mut run = |gpu: &mut GpuUpscaler| {
+        out.copy_from(&rig.stream, &zeros).unwrap();
+        gpu.upscale(&rig.kernels, &rig.stream, &src, &mut out)
+            .unwrap();
+        rig.download(&out)
+    };
+    gpu.set_graph_capture(false);
+    let plain = run(&mut gpu);
+    assert_eq!(gpu.graph_stats().launches, 0);
+    gpu.set_graph_capture(true);
+    for i in 0..3 {
+        let got = run(&mut gpu);
+        assert!(
+            got.as_chw() == plain.as_chw(),
+            "{case} tile {}: call {i} with capture differs from the plain enqueue",
+            tiling.tile
+        );
+    }
+    let stats = gpu.graph_stats();
+    eprintln!("{case} tile {}: {stats:?}", tiling.tile);
+    assert_eq!(stats.off, None, "capture was turned off");
+    assert!(stats.captures >= 1 && stats.launches >= 1, "{stats:?}");
+}
+
+#[test]
+fn graph_launched_upscales_equal_plain_enqueues() {
+    let Some(rig) = setup() else { return };
+    let whole = Tiling {
+        tile: 0,
+        ..Tiling::default()
+    };
+    // One call per frame: plain, plain and capture, launch.
+    graph_case(&rig, "srvgg_animevideov3_dog_64x48", whole);
+    // 64x48 in 16-pixel tiles: 12 tiles, three calls of 4 on the same slots per frame.
+    let tiles = Tiling {
+        tile: 16,
+        pad: 8,
+        batch: 4,
+    };
+    graph_case(&rig, "srvgg_animevideov3_dog_64x48", tiles);
 }

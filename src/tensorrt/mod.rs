@@ -8,6 +8,7 @@
 
 pub mod builder;
 pub mod cache;
+pub mod graph;
 pub mod interface;
 pub mod jobs;
 pub mod manifest;

@@ -1,21 +1,23 @@
 //! A TensorRT inference stage on device buffers: a cached engine loaded (manifest checked, plan
 //! memory-mapped), its interface checked, and each call binding cudarc buffers to the engine's
-//! tensors by name, with shape checks, enqueued on a CUDA stream. Not yet run on a GPU.
-//!
-//! CUDA-graph capture of the enqueue is not done: the shim has no capture entry point yet.
+//! tensors by name, with shape checks, enqueued on a CUDA stream, or, once enabled with
+//! [`TensorRtStage::set_graph_capture`], replayed from a captured CUDA graph while the bindings
+//! repeat (the decisions are in [`super::graph`]). Not yet run on a GPU.
 
-use std::ffi::c_void;
 use std::fs::File;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use cudarc::driver::{
-    CudaSlice, CudaStream, CudaView, CudaViewMut, DevicePtr, DevicePtrMut, DeviceRepr, DriverError,
+    CudaGraph, CudaSlice, CudaStream, CudaView, CudaViewMut, DevicePtr, DevicePtrMut, DeviceRepr,
+    DriverError,
 };
 use smoothscale_tensorrt_sys::{
     DataType, Engine, ExecutionContext, IoMode, Runtime, TensorInfo, TensorRt, TrtError,
 };
 
 use super::cache::{CacheDecision, EngineCache, EngineKey};
+use super::graph::{CapturedEnqueue, GraphKey, GraphStats};
 use super::interface::{
     check_all_bound, check_buffer, check_engine, check_input_shape, find, InterfaceError,
 };
@@ -97,7 +99,9 @@ pub struct ViewInput<'a, T> {
 pub struct TensorRtStage {
     key: EngineKey,
     io: Vec<TensorInfo>,
-    // Dropped in this order: the context before its engine, the engine before its runtime.
+    // Dropped in this order: the graph captured on the context, the context before its engine,
+    // the engine before its runtime.
+    graph: CapturedEnqueue<CudaGraph>,
     context: ExecutionContext,
     _engine: Engine,
     _runtime: Runtime,
@@ -146,6 +150,7 @@ impl TensorRtStage {
         Ok(TensorRtStage {
             key: key.clone(),
             io,
+            graph: CapturedEnqueue::disabled(),
             context,
             _engine: engine,
             _runtime: runtime,
@@ -157,12 +162,28 @@ impl TensorRtStage {
         &self.io
     }
 
+    /// Enables CUDA-graph capture of the enqueue with `Some(label)` (`label` names the stage in
+    /// the log), disables it with `None` (the default): with capture on, a call whose stream,
+    /// shapes and buffers repeat the previous call's captures it, and later such calls launch
+    /// the graph. Worth it where the bindings stay fixed: buffers allocated once, one shape.
+    pub fn set_graph_capture(&mut self, label: Option<&str>) {
+        match label {
+            Some(label) => self.graph.enable(label),
+            None => self.graph.disable(),
+        }
+    }
+
+    /// What the enqueues did: plain, captured, launched, and why capture was turned off.
+    pub fn graph_stats(&self) -> &GraphStats {
+        self.graph.stats()
+    }
+
     /// Enqueues one inference on `stream`: sets each input's shape, checks every buffer against
     /// its tensor's shape and type, binds them and enqueues. Every I/O tensor must be given.
     /// The work is ordered on `stream`; cudarc's events order later uses of the buffers after it.
     pub fn enqueue<T: TensorElement>(
         &mut self,
-        stream: &CudaStream,
+        stream: &Arc<CudaStream>,
         inputs: &[Input<'_, T>],
         outputs: &mut [(&str, &mut CudaSlice<T>)],
     ) -> Result<(), StageError> {
@@ -184,7 +205,7 @@ impl TensorRtStage {
     /// [`TensorRtStage::enqueue`] on views of device memory.
     pub fn enqueue_views<T: TensorElement>(
         &mut self,
-        stream: &CudaStream,
+        stream: &Arc<CudaStream>,
         inputs: &[ViewInput<'_, T>],
         outputs: &mut [(&str, CudaViewMut<'_, T>)],
     ) -> Result<(), StageError> {
@@ -196,6 +217,7 @@ impl TensorRtStage {
                 .map(|i| i.name)
                 .chain(outputs.iter().map(|(n, _)| *n)),
         )?;
+        let mut dynamic = Vec::new();
         for input in inputs {
             let t = find(&self.io, input.name, IoMode::Input)?;
             if let Some(profile) = self.key.inputs.iter().find(|p| p.name == input.name) {
@@ -203,7 +225,7 @@ impl TensorRtStage {
             }
             check_buffer(t, input.shape, T::DTYPE, input.buffer.len())?;
             if t.shape.iter().any(|&d| d < 0) {
-                self.context.set_input_shape(input.name, input.shape)?;
+                dynamic.push((input.name, input.shape));
             } else if t.shape != input.shape {
                 return Err(InterfaceError::Shape {
                     name: t.name.clone(),
@@ -214,39 +236,47 @@ impl TensorRtStage {
                 .into());
             }
         }
-        for (name, buffer) in outputs.iter() {
-            let t = find(&self.io, name, IoMode::Output)?;
-            let shape = self
-                .context
-                .tensor_shape(name)?
-                .ok_or_else(|| TrtError::BadTensorName(name.to_string()))?;
-            check_buffer(t, &shape, T::DTYPE, buffer.len())?;
-        }
-        // The guards record, when dropped after the enqueue, that `stream` used the buffers.
+        // The guards record, when dropped after the enqueue or launch, that `stream` used the
+        // buffers; taking them waits for earlier writers (before any capture begins).
         let mut guards = Vec::with_capacity(inputs.len() + outputs.len());
+        let mut buffers = Vec::with_capacity(inputs.len() + outputs.len());
         for input in inputs {
             let (ptr, guard) = input.buffer.device_ptr(stream);
             guards.push(guard);
-            // SAFETY: `ptr` is a live device allocation holding exactly the tensor at its set
-            // shape (checked above); the borrow of the buffer outlasts the enqueue below.
-            unsafe {
-                self.context
-                    .set_tensor_address(input.name, ptr as usize as *mut c_void)?
-            };
+            buffers.push((input.name, ptr, input.buffer.len()));
         }
         for (name, buffer) in outputs.iter_mut() {
+            let len = buffer.len();
             let (ptr, guard) = buffer.device_ptr_mut(stream);
             guards.push(guard);
-            // SAFETY: as above, for the output at the shape TensorRT resolved.
-            unsafe {
-                self.context
-                    .set_tensor_address(name, ptr as usize as *mut c_void)?
-            };
+            buffers.push((*name, ptr, len));
         }
-        // SAFETY: `stream` is a live stream of the context bound to this thread above, and every
-        // bound buffer is borrowed until this function returns, after the enqueue is ordered.
-        unsafe { self.context.enqueue(stream.cu_stream().cast())? };
+        let key = GraphKey {
+            stream: stream.cu_stream() as usize,
+            shapes: inputs
+                .iter()
+                .map(|i| (i.name.to_string(), i.shape.to_vec()))
+                .collect(),
+            buffers: buffers
+                .iter()
+                .map(|&(n, p, l)| (n.to_string(), p, l))
+                .collect(),
+        };
+        let mut runner = StageRunner {
+            context: &mut self.context,
+            io: &self.io,
+            stream,
+            dynamic: &dynamic,
+            buffers: &buffers,
+            outputs_from: inputs.len(),
+            dtype: T::DTYPE,
+        };
+        self.graph.run(key, &mut runner)?;
         drop(guards);
         Ok(())
     }
 }
+
+#[path = "stage_runner.rs"]
+mod runner;
+use runner::StageRunner;

@@ -7,9 +7,16 @@
 //!   64) is copied by `tile_extract` as one tile into a slot of the engine's size, padded with
 //!   zeros to the network's multiple (the CPU path reflects the last row and column instead: at
 //!   most one, for RRDBNet x2 only); the engine writes the raw frame.
-//! - Tiles: the frame's tiles ([`TilePlan`]) are extracted into one batch, the engine runs on
-//!   consecutive slices of it ([`tile_batches`]) and the upscaled slots are stitched. Every
-//!   tile of a frame is on the device at once (input and output batches).
+//! - Tiles: the frame's tiles ([`TilePlan`]) go through the engine in consecutive calls
+//!   ([`call_plan`]): each call's tiles are extracted into the engine's input slots, upscaled
+//!   into its output slots and stitched into the frame.
+//! - CUDA graphs: the slots are allocated once, so every call of one shape binds the same
+//!   buffers and the stage captures its enqueue as a graph (`tensorrt::graph`) and replays it.
+//!   Enabled when every call of a frame has one shape (a whole frame; tiles in full batches); a
+//!   smaller last batch would rebind the context on every frame, so such plans enqueue plainly.
+//!   A whole frame's engine writes the caller's output (or the frame resized by 0.5) directly:
+//!   its graph replays while that buffer's address repeats, and the stage stops capturing if it
+//!   keeps changing, rather than copying every output from a slot.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -17,29 +24,18 @@ use std::sync::Arc;
 use cudarc::driver::CudaStream;
 
 use super::engines::{engine_for_job, EngineEvent, JobEngine};
-use super::error::{device, engine as engine_err, expect_layout, GpuStageError};
-use crate::cuda::device::{DeviceFrame, DeviceTiles, FrameLayout, Kernels, PixelFormat, TileBatch};
+use super::error::{device, expect_layout, GpuStageError};
+use crate::cuda::device::{DeviceFrame, FrameLayout, Kernels, PixelFormat};
 use crate::models::runtime::ModelKind;
 use crate::pipeline::models::{scale_resize, ScaleResize};
 use crate::pipeline::Tiling;
 use crate::tensorrt::builder::Toolchain;
-use crate::tensorrt::jobs::tile_batches;
+use crate::tensorrt::graph::GraphStats;
 use crate::tensorrt::spec::{BuildOptions, EngineShape};
-use crate::tensorrt::stage::ViewInput;
 use crate::tensorrt::EngineCache;
 use crate::tiling::TilePlan;
 
 const STAGE: &str = "upscaler";
-
-/// A frame's tiles on the device, and the model's input and output batches of all of them.
-/// A whole frame is one tile, extracted into a slot of the engine's padded size.
-struct Tiles {
-    tiles: DeviceTiles,
-    input: TileBatch,
-    /// The upscaled slots to stitch; `None` for a whole frame, which the engine writes into the
-    /// raw frame directly.
-    output: Option<TileBatch>,
-}
 
 /// The layouts of an upscaler's frames, pure geometry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,6 +85,8 @@ pub struct GpuUpscaler {
     factor: usize,
     layouts: UpscaleLayouts,
     tiles: Box<Tiles>,
+    /// Whether every engine call of a frame has one shape (see [`CallPlan::one_shape`]).
+    one_shape: bool,
     /// The model's output before the resize by 0.5 (only when resizing).
     raw: Option<DeviceFrame>,
 }
@@ -136,49 +134,40 @@ impl GpuUpscaler {
             resize,
         )?;
         let alloc = device(STAGE, "allocating the frame buffers");
-        let s = net.scale;
-        let batch = |n, w, h| TileBatch::alloc_zeroed(stream, PixelFormat::RgbF32, n, w, h);
-        let tiles = match engine.shape {
+        let (plan, slot, upscaled) = match engine.shape {
             EngineShape::Frame {
                 height: ph,
                 width: pw,
             } => {
                 let plan = TilePlan::new(width, height, width.max(height), 0);
-                DeviceTiles::upload(stream, &plan).and_then(|tiles| {
-                    Ok(Tiles {
-                        tiles,
-                        input: batch(1, pw, ph)?,
-                        output: None,
-                    })
-                })
+                (plan, (pw, ph), None)
             }
             EngineShape::Tiles { tile, pad, .. } => {
                 let plan = TilePlan::new(width, height, tile, pad);
-                let (n, sw, sh) = (plan.tiles.len(), plan.slot_width, plan.slot_height);
-                DeviceTiles::upload(stream, &plan).and_then(|tiles| {
-                    Ok(Tiles {
-                        tiles,
-                        input: batch(n, sw, sh)?,
-                        output: Some(batch(n, sw * s, sh * s)?),
-                    })
-                })
+                let slot = (plan.slot_width, plan.slot_height);
+                (plan, slot, Some(net.scale))
             }
         };
-        let tiles = Box::new(tiles.map_err(device(STAGE, "allocating the tile batches"))?);
+        let calls = call_plan(plan.tiles.len(), engine.shape.max_batch());
+        let tiles = alloc_tiles(stream, &plan, &calls, slot, upscaled)
+            .map_err(device(STAGE, "allocating the tile batches"))?;
         let raw = match resize {
             ScaleResize::None => None,
             ScaleResize::Half => {
                 Some(DeviceFrame::alloc_zeroed(stream, layouts.raw).map_err(alloc)?)
             }
         };
-        Ok(GpuUpscaler {
+        let mut upscaler = GpuUpscaler {
             engine,
+            one_shape: calls.one_shape(),
             model: model.to_path_buf(),
             factor,
             layouts,
-            tiles,
+            tiles: Box::new(tiles),
             raw,
-        })
+        };
+        upscaler.set_graph_capture(true);
+        Ok(upscaler)
     }
 
     /// The output size factor.
@@ -194,6 +183,18 @@ impl GpuUpscaler {
     /// The model file.
     pub fn model(&self) -> &Path {
         &self.model
+    }
+
+    /// Turns CUDA-graph capture of the engine calls on (the default; only where every call of a
+    /// frame has one shape) or off.
+    pub fn set_graph_capture(&mut self, on: bool) {
+        let label = (on && self.one_shape).then_some(self.engine.stem.as_str());
+        self.engine.stage.set_graph_capture(label);
+    }
+
+    /// What the engine's enqueues did: plain, captured as CUDA graphs, launched.
+    pub fn graph_stats(&self) -> &GraphStats {
+        self.engine.stage.graph_stats()
     }
 
     /// Upscales `src` (a planar f32 frame of the size of `layouts().input`, padded anyhow) into
@@ -223,66 +224,10 @@ impl GpuUpscaler {
     }
 }
 
-/// The engine's output for the whole of `src` into `dst` (the raw layout): the tiles extracted,
-/// the engine run on consecutive batches of them, the upscaled slots stitched (a whole frame:
-/// one tile, written by the engine into `dst`).
-fn run_model(
-    engine: &mut JobEngine,
-    tiles: &mut Tiles,
-    kernels: &Kernels,
-    stream: &Arc<CudaStream>,
-    src: &DeviceFrame,
-    dst: &mut DeviceFrame,
-) -> Result<(), GpuStageError> {
-    let Tiles {
-        tiles,
-        input,
-        output,
-    } = tiles;
-    kernels
-        .tile_extract(stream, src, tiles, input)
-        .map_err(device(STAGE, "extracting tiles"))?;
-    let (sh, sw) = (input.slot_height as i64, input.slot_width as i64);
-    let Some(output) = output else {
-        let shape = [1, 3, sh, sw];
-        let buffer = input
-            .f32_slots(0..1)
-            .map_err(device(STAGE, "viewing the frame"))?;
-        let inputs = [ViewInput {
-            name: "input",
-            shape: &shape,
-            buffer,
-        }];
-        let out = dst.f32_view_mut().map_err(device(STAGE, "viewing out"))?;
-        return engine
-            .stage
-            .enqueue_views(stream, &inputs, &mut [("out", out)])
-            .map_err(engine_err(&engine.stem, "upscaling the frame"));
-    };
-    for range in tile_batches(input.tiles, engine.shape.max_batch()) {
-        let step = format!("upscaling tiles {range:?}");
-        let shape = [range.len() as i64, 3, sh, sw];
-        let slots = input
-            .f32_slots(range.clone())
-            .map_err(device(STAGE, step.clone()))?;
-        let inputs = [ViewInput {
-            name: "input",
-            shape: &shape,
-            buffer: slots,
-        }];
-        let stage = &mut engine.stage;
-        output
-            .with_f32_slots_mut(range, |out| {
-                stage.enqueue_views(stream, &inputs, &mut [("out", out)])
-            })
-            .map_err(device(STAGE, step.clone()))?
-            .map_err(engine_err(&engine.stem, step))?;
-    }
-    let scale = output.slot_width / input.slot_width.max(1);
-    kernels
-        .tile_stitch(stream, output, scale, tiles, dst)
-        .map_err(device(STAGE, "stitching tiles"))
-}
+#[path = "upscale_calls.rs"]
+mod calls;
+use calls::{alloc_tiles, run_model, Tiles};
+pub use calls::{call_plan, CallPlan};
 
 #[cfg(test)]
 #[path = "upscale_tests.rs"]
