@@ -95,9 +95,19 @@ pub struct ViewInput<'a, T> {
     pub buffer: CudaView<'a, T>,
 }
 
+/// The device memory a loaded engine holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StageMemory {
+    /// The plan's size, which its weights dominate.
+    pub plan_bytes: u64,
+    /// Scratch memory of its execution context (`None`: TensorRT did not say).
+    pub scratch_bytes: Option<u64>,
+}
+
 /// A loaded engine and its execution context.
 pub struct TensorRtStage {
     key: EngineKey,
+    memory: StageMemory,
     io: Vec<TensorInfo>,
     // Dropped in this order: the graph captured on the context, the context before its engine,
     // the engine before its runtime.
@@ -143,18 +153,28 @@ impl TensorRtStage {
         let map = unsafe { memmap2::Mmap::map(&file) }.map_err(io_err)?;
         let runtime = Runtime::new(trt)?;
         let engine = runtime.deserialize(&map)?;
+        let memory = StageMemory {
+            plan_bytes: map.len() as u64,
+            scratch_bytes: engine.device_memory_size(),
+        };
         drop(map);
         let io = engine.io_tensors();
         check_engine(&key.inputs, &io)?;
         let context = engine.create_context()?;
         Ok(TensorRtStage {
             key: key.clone(),
+            memory,
             io,
             graph: CapturedEnqueue::disabled(),
             context,
             _engine: engine,
             _runtime: runtime,
         })
+    }
+
+    /// The device memory the engine holds.
+    pub fn memory(&self) -> StageMemory {
+        self.memory
     }
 
     /// The engine's I/O tensors.

@@ -101,6 +101,17 @@ impl Gpu {
         &self.context
     }
 
+    /// Bytes of device memory free now (`cuMemGetInfo`); `None` when the driver cannot say.
+    pub fn free_memory(&self) -> Option<u64> {
+        match self.context.mem_get_info() {
+            Ok((free, _total)) => Some(free as u64),
+            Err(e) => {
+                log::debug!("cuMemGetInfo on {}: {e}", self.info.name);
+                None
+            }
+        }
+    }
+
     /// A new stream of this device (destroyed when the last handle drops).
     pub fn new_stream(&self) -> Result<Arc<CudaStream>, DeviceError> {
         self.context

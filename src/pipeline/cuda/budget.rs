@@ -9,6 +9,7 @@
 //! not known in advance.
 
 use crate::pipeline::limits::gib;
+pub use crate::tensorrt::stage::StageMemory as EngineMemory;
 
 /// One kind of device buffer the job keeps: `count` of them, `bytes` each.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,15 +20,6 @@ pub struct Buffers {
     pub count: u64,
     /// Bytes each.
     pub bytes: u64,
-}
-
-/// A loaded TensorRT engine's share of device memory.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct EngineMemory {
-    /// The plan's size, which its weights dominate.
-    pub plan: u64,
-    /// Scratch memory of its execution context (`None`: TensorRT did not say; counted as 0).
-    pub scratch: Option<u64>,
 }
 
 /// The job's device working set.
@@ -52,7 +44,7 @@ impl DeviceNeeds {
     pub fn engine_bytes(&self) -> u64 {
         self.engines
             .iter()
-            .map(|e| e.plan.saturating_add(e.scratch.unwrap_or(0)))
+            .map(|e| e.plan_bytes.saturating_add(e.scratch_bytes.unwrap_or(0)))
             .fold(0, u64::saturating_add)
     }
 
@@ -132,12 +124,12 @@ mod tests {
             ],
             engines: vec![
                 EngineMemory {
-                    plan: GIB,
-                    scratch: Some(GIB / 2),
+                    plan_bytes: GIB,
+                    scratch_bytes: Some(GIB / 2),
                 },
                 EngineMemory {
-                    plan: GIB / 2,
-                    scratch: None,
+                    plan_bytes: GIB / 2,
+                    scratch_bytes: None,
                 },
             ],
         }
@@ -181,8 +173,8 @@ mod tests {
                 bytes: 2,
             }],
             engines: vec![EngineMemory {
-                plan: u64::MAX,
-                scratch: Some(1),
+                plan_bytes: u64::MAX,
+                scratch_bytes: Some(1),
             }],
         };
         assert_eq!(n.total(), u64::MAX);
