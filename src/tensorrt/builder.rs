@@ -15,11 +15,11 @@ use smoothscale_tensorrt_sys::{
 use super::cache::{sha256_reader, ComputeCapability, EngineCache, EngineKey, EnginePrecision};
 use super::manifest::{write_atomically, write_manifest, Manifest, MANIFEST_FORMAT};
 use super::spec::{
-    check_precision, check_shape, engine_key, entry_stem, graph_shape, input_profiles,
-    BuildOptions, EngineShape, Network, SpecError, Target,
+    check_precision, check_shape, engine_graph, engine_key, entry_stem, input_profiles,
+    BuildOptions, EngineShape, Network, RifePart, SpecError, Target,
 };
 use crate::models::checkpoint::{self, Architecture, CheckpointError};
-use crate::models::runtime::{graph_for, ModelKind, RuntimeError};
+use crate::models::runtime::{ModelKind, RuntimeError};
 
 /// Why an engine could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -215,8 +215,8 @@ pub struct PreparedEngine {
     graph: Vec<u8>,
 }
 
-/// Reads `model`, checks the shape and precision, builds our ONNX graph for `shape` and computes
-/// the engine key for `target`.
+/// Reads `model`, checks the shape and precision, builds our ONNX graph of the whole network for
+/// `shape` and computes the engine key for `target`.
 pub fn prepare(
     model: &Path,
     shape: EngineShape,
@@ -225,28 +225,31 @@ pub fn prepare(
 ) -> Result<PreparedEngine, EngineBuildError> {
     check_precision(options.precision, target)?;
     let loaded = checkpoint::load(model)?;
-    prepare_loaded(model, &loaded, shape, options, target)
+    prepare_loaded(model, &loaded, RifePart::Whole, shape, options, target)
 }
 
-/// [`prepare`] for a checkpoint already read from `model` (the run reads it first to learn the
-/// network, and so the engine shape).
+/// [`prepare`] of `part` of the network for a checkpoint already read from `model` (the run
+/// reads it first to learn the network, and so the engine shape).
 pub fn prepare_loaded(
     model: &Path,
     loaded: &checkpoint::LoadedModel,
+    part: RifePart,
     shape: EngineShape,
     options: BuildOptions,
     target: &Target,
 ) -> Result<PreparedEngine, EngineBuildError> {
     check_precision(options.precision, target)?;
-    let network = Network::of(loaded.architecture);
+    let network = Network::of(loaded.architecture).with_part(part);
     check_shape(network, shape)?;
-    let (_, graph) = graph_for(loaded.architecture, &loaded.state_dict, graph_shape(shape))
-        .map_err(|source| EngineBuildError::Graph {
-            path: model.to_path_buf(),
-            source: Box::new(source),
+    let graph =
+        engine_graph(loaded.architecture, part, &loaded.state_dict, shape).map_err(|source| {
+            EngineBuildError::Graph {
+                path: model.to_path_buf(),
+                source: Box::new(source),
+            }
         })?;
     let sha = model_sha256(model).map_err(io_error("read", model))?;
-    let key = engine_key(&sha, loaded.architecture, shape, options, target);
+    let key = engine_key(&sha, (loaded.architecture, part), shape, options, target);
     debug_assert_eq!(key.inputs, input_profiles(network, shape));
     Ok(PreparedEngine {
         architecture: loaded.architecture,
@@ -254,7 +257,7 @@ pub fn prepare_loaded(
         shape,
         options,
         key,
-        stem: entry_stem(model, shape, options.precision),
+        stem: entry_stem(model, part, shape, options.precision),
         graph,
     })
 }
