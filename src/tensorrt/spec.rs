@@ -231,17 +231,17 @@ pub fn engine_graph(
     sd: &StateDict,
     shape: EngineShape,
 ) -> Result<Vec<u8>, RuntimeError> {
-    let graph_shape = graph_shape(shape);
+    let shape = graph_shape(shape);
     match (arch, part) {
-        (Architecture::Rife425, part) => Ok(onnx::rife(
-            sd,
-            RifeOptions {
-                shape: graph_shape,
+        (arch, RifePart::Whole) => Ok(graph_for(arch, sd, shape)?.1),
+        (Architecture::Rife425, part) => {
+            let opts = RifeOptions {
+                shape,
                 part,
                 ..RifeOptions::default()
-            },
-        )?),
-        (arch, RifePart::Whole) => Ok(graph_for(arch, sd, graph_shape)?.1),
+            };
+            Ok(onnx::rife(sd, opts)?)
+        }
         (arch, part) => Err(GraphError::Unsupported(format!("a {part:?} part of {arch}")).into()),
     }
 }
@@ -269,10 +269,8 @@ pub fn entry_stem(
             }
         })
         .collect();
-    match part_name(part) {
-        Some(name) => format!("{safe}-{name}-{shape}-{precision}"),
-        None => format!("{safe}-{shape}-{precision}"),
-    }
+    let part = part_name(part).map_or(String::new(), |name| format!("-{name}"));
+    format!("{safe}{part}-{shape}-{precision}")
 }
 
 /// The key of the engine for a model file (`model_sha256`), its architecture and `part`, a
@@ -293,12 +291,12 @@ pub fn engine_key(
         "optimization_level".to_string(),
         options.opt_level.to_string(),
     );
+    let part_label = part_name(part).map_or(String::new(), |name| format!(" {name}"));
     EngineKey {
         model_sha256: model_sha256.to_string(),
-        graph_version: match part_name(part) {
-            Some(name) => format!("{arch} {name}; graph r{GRAPH_REVISION}; opset {OPSET_VERSION}"),
-            None => format!("{arch}; graph r{GRAPH_REVISION}; opset {OPSET_VERSION}"),
-        },
+        graph_version: format!(
+            "{arch}{part_label}; graph r{GRAPH_REVISION}; opset {OPSET_VERSION}"
+        ),
         tensorrt_version: target.tensorrt_version.clone(),
         gpu_name: target.gpu_name.clone(),
         compute_capability: target.compute_capability,
