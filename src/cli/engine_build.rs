@@ -1,16 +1,17 @@
-//! `smoothscale engine-build`: builds (or finds in the cache) the TensorRT engine of a model for
-//! this GPU. The work is in `smoothscale::tensorrt`; this is arguments, messages and a spinner.
+//! `smoothscale engine-build`: builds (or finds in the cache) the TensorRT engines a run of a
+//! model uses on this GPU: one for an upscaler, two for RIFE (its feature encoder and the rest).
+//! The work is in `smoothscale::tensorrt`; this is arguments, messages and a spinner.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use smoothscale::pipeline::cuda::engines::{ensure_prepared, EngineEvent};
+use smoothscale::pipeline::cuda::engines::{ensure_prepared, prepare_engines, EngineEvent};
 use smoothscale::pipeline::find_model;
-use smoothscale::tensorrt::builder::{prepare, Toolchain};
+use smoothscale::tensorrt::builder::{PreparedEngine, Toolchain};
 use smoothscale::tensorrt::profile::BuildProfile;
 use smoothscale::tensorrt::spec::{EngineShape, MAX_BATCH};
 use smoothscale::tensorrt::EnginePrecision;
@@ -119,61 +120,80 @@ pub fn run(args: &EngineBuildArgs, quiet: bool) -> anyhow::Result<ExitCode> {
         "TensorRT {} on {} (compute capability {})",
         target.tensorrt_version, target.gpu_name, target.compute_capability
     );
-    let prepared = prepare(&model, shape, options, target)?;
-    println!(
-        "{} ({}): engine {} ({shape}, {}, workspace {} MiB, optimization level {})",
-        model.display(),
-        prepared.architecture,
-        prepared.stem,
-        options.precision,
-        options.workspace_mib,
-        options.opt_level
-    );
-    let mut spinner = None;
-    let built =
-        ensure_prepared(
-            &toolchain,
-            &model,
-            &prepared,
-            &cache,
-            true,
-            &mut |event| match event {
-                EngineEvent::Cached { plan } => println!(
-                    "cached: {} matches this model, graph, TensorRT, GPU, shapes, precision and \
-                 options; nothing to build",
-                    plan.display()
-                ),
-                EngineEvent::Building { reason, estimate } => {
-                    match reason {
-                        None => println!("not in the cache {}: building", cache.dir().display()),
-                        Some(reason) => println!("rebuilding: {reason}"),
-                    }
-                    let bar = spinner_bar(quiet);
-                    bar.set_message(format!("building {}: {estimate}", prepared.stem));
-                    spinner = Some(bar);
-                }
-                EngineEvent::Finished => {
-                    if let Some(bar) = spinner.take() {
-                        bar.finish_and_clear();
-                    }
-                }
-            },
-        )?;
-    let Some(built) = built else {
-        return Ok(ExitCode::SUCCESS);
-    };
-    println!(
-        "built {} ({:.1} MiB) in {:.0} s{}",
-        built.plan.display(),
-        built.plan_bytes as f64 / (1u64 << 20) as f64,
-        built.seconds,
-        if built.timing_cache_reused {
-            ", reusing the timing cache"
-        } else {
-            ""
-        }
-    );
+    let engines = prepare_engines(&model, shape, options, target)?;
+    if engines.len() > 1 {
+        println!(
+            "{} engines: RIFE's feature encoder (run once per source frame) and the rest (run \
+             per output frame)",
+            engines.len()
+        );
+    }
+    for prepared in &engines {
+        println!(
+            "{} ({}): engine {} ({shape}, {}, workspace {} MiB, optimization level {})",
+            model.display(),
+            prepared.architecture,
+            prepared.stem,
+            options.precision,
+            options.workspace_mib,
+            options.opt_level
+        );
+        build_engine(&toolchain, &model, prepared, &cache, quiet)?;
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Builds one prepared engine into `cache` unless it is there, saying what happens.
+fn build_engine(
+    toolchain: &Toolchain,
+    model: &Path,
+    prepared: &PreparedEngine,
+    cache: &EngineCache,
+    quiet: bool,
+) -> anyhow::Result<()> {
+    let mut spinner = None;
+    let built = ensure_prepared(
+        toolchain,
+        model,
+        prepared,
+        cache,
+        true,
+        &mut |event| match event {
+            EngineEvent::Cached { plan } => println!(
+                "cached: {} matches this model, graph, TensorRT, GPU, shapes, precision and \
+                 options; nothing to build",
+                plan.display()
+            ),
+            EngineEvent::Building { reason, estimate } => {
+                match reason {
+                    None => println!("not in the cache {}: building", cache.dir().display()),
+                    Some(reason) => println!("rebuilding: {reason}"),
+                }
+                let bar = spinner_bar(quiet);
+                bar.set_message(format!("building {}: {estimate}", prepared.stem));
+                spinner = Some(bar);
+            }
+            EngineEvent::Finished => {
+                if let Some(bar) = spinner.take() {
+                    bar.finish_and_clear();
+                }
+            }
+        },
+    )?;
+    if let Some(built) = built {
+        println!(
+            "built {} ({:.1} MiB) in {:.0} s{}",
+            built.plan.display(),
+            built.plan_bytes as f64 / (1u64 << 20) as f64,
+            built.seconds,
+            if built.timing_cache_reused {
+                ", reusing the timing cache"
+            } else {
+                ""
+            }
+        );
+    }
+    Ok(())
 }
 
 /// A spinner with the elapsed time on stderr (hidden with --quiet or off a terminal).

@@ -15,12 +15,12 @@ use smoothscale_tensorrt_sys::{
 use super::cache::{sha256_reader, ComputeCapability, EngineCache, EngineKey, EnginePrecision};
 use super::manifest::{write_atomically, write_manifest, Manifest, MANIFEST_FORMAT};
 use super::spec::{
-    check_precision, check_shape, engine_key, entry_stem, graph_shape, input_profiles,
-    BuildOptions, EngineShape, Network, SpecError, Target,
+    check_precision, check_shape, engine_graph, engine_key, entry_stem, input_profiles,
+    BuildOptions, EngineShape, Network, RifePart, SpecError, Target,
 };
 use crate::models::checkpoint::{self, Architecture, CheckpointError};
 use crate::models::onnx::half::half_graph;
-use crate::models::runtime::{graph_for, ModelKind, RuntimeError};
+use crate::models::runtime::{ModelKind, RuntimeError};
 
 /// Why an engine could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -220,8 +220,8 @@ pub struct PreparedEngine {
     graph: Vec<u8>,
 }
 
-/// Reads `model`, checks the shape and precision, builds our ONNX graph for `shape` and computes
-/// the engine key for `target`.
+/// Reads `model`, checks the shape and precision, builds our ONNX graph of the whole network for
+/// `shape` and computes the engine key for `target`.
 pub fn prepare(
     model: &Path,
     shape: EngineShape,
@@ -230,34 +230,36 @@ pub fn prepare(
 ) -> Result<PreparedEngine, EngineBuildError> {
     check_precision(options.precision, target)?;
     let loaded = checkpoint::load(model)?;
-    prepare_loaded(model, &loaded, shape, options, target)
+    prepare_loaded(model, &loaded, RifePart::Whole, shape, options, target)
 }
 
-/// [`prepare`] for a checkpoint already read from `model` (the run reads it first to learn the
-/// network, and so the engine shape).
+/// [`prepare`] of `part` of the network for a checkpoint already read from `model` (the run
+/// reads it first to learn the network, and so the engine shape).
 pub fn prepare_loaded(
     model: &Path,
     loaded: &checkpoint::LoadedModel,
+    part: RifePart,
     shape: EngineShape,
     options: BuildOptions,
     target: &Target,
 ) -> Result<PreparedEngine, EngineBuildError> {
     check_precision(options.precision, target)?;
-    let network = Network::of(loaded.architecture);
+    let network = Network::of(loaded.architecture).with_part(part);
     check_shape(network, shape)?;
     let graph_error = |source| EngineBuildError::Graph {
         path: model.to_path_buf(),
         source: Box::new(source),
     };
-    let (_, graph) = graph_for(loaded.architecture, &loaded.state_dict, graph_shape(shape))
-        .map_err(graph_error)?;
+    let graph =
+        engine_graph(loaded.architecture, part, &loaded.state_dict, shape).map_err(graph_error)?;
+    // fp16: the half-precision rewrite of the part's graph (see `build`).
     let graph = if options.precision == EnginePrecision::Fp16 {
         half_graph(&graph).map_err(|e| graph_error(RuntimeError::from(e)))?
     } else {
         graph
     };
     let sha = model_sha256(model).map_err(io_error("read", model))?;
-    let key = engine_key(&sha, loaded.architecture, shape, options, target);
+    let key = engine_key(&sha, (loaded.architecture, part), shape, options, target);
     debug_assert_eq!(key.inputs, input_profiles(network, shape));
     Ok(PreparedEngine {
         architecture: loaded.architecture,
@@ -265,7 +267,7 @@ pub fn prepare_loaded(
         shape,
         options,
         key,
-        stem: entry_stem(model, shape, options.precision),
+        stem: entry_stem(model, part, shape, options.precision),
         graph,
     })
 }

@@ -113,7 +113,7 @@ fn estimates_prefer_the_previous_build() {
         format: MANIFEST_FORMAT,
         key: crate::tensorrt::spec::engine_key(
             &"0".repeat(64),
-            Architecture::Rife425,
+            (Architecture::Rife425, RifePart::Whole),
             EngineShape::Frame {
                 height: 64,
                 width: 64,

@@ -74,18 +74,20 @@ fn every_shipped_profile_parses_into_a_buildable_engine() {
         assert_eq!(p.shape, Some(shape), "{name}");
         assert_eq!(p.precision, Some(EnginePrecision::Fp16), "{name}");
         let model = p.model.clone().unwrap();
-        let net = Network::of(arch);
-        check_shape(net, shape).unwrap_or_else(|e| panic!("{name}: {e}"));
         let options = p.options(None, None, None);
-        let key = engine_key(&"0".repeat(64), arch, shape, options, &target);
-        assert_eq!(key.inputs, input_profiles(net, shape), "{name}");
-        let (side, batch) = (shape.input_size().0 as i64, shape.max_batch() as i64);
-        let first = &key.inputs[0];
-        assert_eq!(first.min[0], 1, "{name}");
-        assert_eq!(first.max[0], batch, "{name}");
-        assert_eq!(first.max[2], side, "{name}");
-        let stem = entry_stem(&model, shape, options.precision);
-        assert!(stem.ends_with(&format!("-{shape}-fp16")), "{stem}");
+        // Every engine a run of the profile's model uses (RIFE: its encoder and flow parts).
+        for net in Network::of(arch).engines() {
+            check_shape(net, shape).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let key = engine_key(&"0".repeat(64), (arch, net.part), shape, options, &target);
+            assert_eq!(key.inputs, input_profiles(net, shape), "{name}");
+            let (side, batch) = (shape.input_size().0 as i64, shape.max_batch() as i64);
+            let first = &key.inputs[0];
+            assert_eq!(first.min[0], 1, "{name}");
+            assert_eq!(first.max[0], batch, "{name}");
+            assert_eq!(first.max[2], side, "{name}");
+            let stem = entry_stem(&model, net.part, shape, options.precision);
+            assert!(stem.ends_with(&format!("-{shape}-fp16")), "{stem}");
+        }
     }
 }
 

@@ -1,6 +1,8 @@
 //! What engine a model needs: its shape (whole frames, or batches of tiles with context), its
-//! precision and builder options; and from them the ONNX graph shape, TensorRT's input profiles,
-//! the cache entry's name and the [`EngineKey`]. Pure: no TensorRT and no GPU involved.
+//! precision and builder options, and for RIFE the part of the network (the feature encoder, run
+//! once per source frame, and the rest, run per output frame: [`Network::engines`]); and from them
+//! the ONNX graph ([`engine_graph`]), TensorRT's input profiles, the cache entry's name and the
+//! [`EngineKey`]. Pure: no TensorRT and no GPU involved.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -10,8 +12,10 @@ use super::cache::{ComputeCapability, EngineKey, EnginePrecision, InputProfile};
 pub use super::validate::{check_precision, check_shape, SpecError};
 use crate::models::checkpoint::Architecture;
 use crate::models::onnx::builder::OPSET_VERSION;
-use crate::models::onnx::GraphShape;
-use crate::models::runtime::{kind_of, ModelKind, RIFE_MULTIPLE};
+pub use crate::models::onnx::RifePart;
+use crate::models::onnx::{self, GraphError, GraphShape, RifeOptions, FEATURE_CHANNELS};
+use crate::models::runtime::{graph_for, kind_of, ModelKind, RuntimeError, RIFE_MULTIPLE};
+use crate::models::weights::StateDict;
 
 /// Revision of our graph builders' output for a given checkpoint; bump it when a builder changes
 /// what it emits, so every cached engine is rebuilt.
@@ -114,6 +118,8 @@ pub struct Network {
     pub kind: ModelKind,
     /// Output pixels per input pixel along each axis (1 for RIFE).
     pub scale: usize,
+    /// The part of the network the engine holds (only RIFE is split).
+    pub part: RifePart,
 }
 
 impl Network {
@@ -128,6 +134,23 @@ impl Network {
         Network {
             kind: kind_of(arch),
             scale,
+            part: RifePart::Whole,
+        }
+    }
+
+    /// The same network's `part`.
+    pub fn with_part(self, part: RifePart) -> Network {
+        Network { part, ..self }
+    }
+
+    /// The engines a run uses: RIFE's feature encoder (once per source frame) and the rest (once
+    /// per output frame), in that order; any other network whole.
+    pub fn engines(self) -> Vec<Network> {
+        match self.kind {
+            ModelKind::Rife => [RifePart::Encoder, RifePart::FromFeatures]
+                .map(|p| self.with_part(p))
+                .to_vec(),
+            ModelKind::Upscaler { .. } => vec![self.with_part(RifePart::Whole)],
         }
     }
 
@@ -151,11 +174,13 @@ pub fn graph_shape(shape: EngineShape) -> GraphShape {
     }
 }
 
-/// The graph inputs with their shape ranges (min = opt = max unless the batch varies).
+/// The graph inputs with their shape ranges (min = opt = max unless the batch varies), in the
+/// graph's order. RIFE's parts take `img` (encoder), or `img0`, `img1`, `feat0`, `feat1`,
+/// `timestep` (the rest), as the CPU runner's split graphs do.
 pub fn input_profiles(net: Network, shape: EngineShape) -> Vec<InputProfile> {
     let (h, w) = shape.input_size();
-    let image = |name: &str, batch: usize| -> InputProfile {
-        let dims = |n: usize| vec![n as i64, 3, h as i64, w as i64];
+    let input = |name: &str, channels: usize, batch: usize, (h, w): (usize, usize)| {
+        let dims = |n: usize| vec![n as i64, channels as i64, h as i64, w as i64];
         InputProfile {
             name: name.into(),
             min: dims(1),
@@ -163,34 +188,73 @@ pub fn input_profiles(net: Network, shape: EngineShape) -> Vec<InputProfile> {
             max: dims(batch),
         }
     };
-    match net.kind {
-        ModelKind::Rife => {
-            let t = vec![1, 1, 1, 1];
-            vec![
-                image("img0", 1),
-                image("img1", 1),
-                InputProfile {
-                    name: "timestep".into(),
-                    min: t.clone(),
-                    opt: t.clone(),
-                    max: t,
-                },
-            ]
+    let image = |name: &str| input(name, 3, 1, (h, w));
+    let feat = |name: &str| input(name, FEATURE_CHANNELS, 1, (h, w));
+    let timestep = input("timestep", 1, 1, (1, 1));
+    match (net.kind, net.part) {
+        (ModelKind::Rife, RifePart::Whole) => vec![image("img0"), image("img1"), timestep],
+        (ModelKind::Rife, RifePart::Encoder) => vec![image("img")],
+        (ModelKind::Rife, RifePart::FromFeatures) => {
+            let (i0, i1, f0, f1) = (image("img0"), image("img1"), feat("feat0"), feat("feat1"));
+            vec![i0, i1, f0, f1, timestep]
         }
-        ModelKind::Upscaler { .. } => vec![image("input", shape.max_batch())],
+        (ModelKind::Upscaler { .. }, _) => vec![input("input", 3, shape.max_batch(), (h, w))],
     }
 }
 
-/// Shape of the graph's output `out` for a batch of `batch` images.
+/// Shape of the graph's output `out` for a batch of `batch` images (RIFE's encoder: its
+/// features).
 pub fn output_shape(net: Network, shape: EngineShape, batch: usize) -> Vec<i64> {
     let (h, w) = shape.input_size();
-    let s = net.scale;
-    vec![batch as i64, 3, (h * s) as i64, (w * s) as i64]
+    let (c, s) = match net.part {
+        RifePart::Encoder => (FEATURE_CHANNELS, 1),
+        _ => (3, net.scale),
+    };
+    vec![batch as i64, c as i64, (h * s) as i64, (w * s) as i64]
 }
 
-/// The cache entry's name: model file stem, shape and precision (`flownet-1920x1088-fp16`).
-/// The GPU and TensorRT are in the key, so a change of either rebuilds the same entry.
-pub fn entry_stem(model: &Path, shape: EngineShape, precision: EnginePrecision) -> String {
+/// The name of a network part in stems and keys (`None`: the whole network).
+pub fn part_name(part: RifePart) -> Option<&'static str> {
+    match part {
+        RifePart::Whole => None,
+        RifePart::Encoder => Some("encoder"),
+        RifePart::FromFeatures => Some("flow"),
+    }
+}
+
+/// The ONNX graph an engine of `part` of `arch` is built from, for `shape` (standard operators;
+/// RIFE's parts have the interface of the CPU runner's split graphs). A part of a network that
+/// is not split is an error.
+pub fn engine_graph(
+    arch: Architecture,
+    part: RifePart,
+    sd: &StateDict,
+    shape: EngineShape,
+) -> Result<Vec<u8>, RuntimeError> {
+    let shape = graph_shape(shape);
+    match (arch, part) {
+        (arch, RifePart::Whole) => Ok(graph_for(arch, sd, shape)?.1),
+        (Architecture::Rife425, part) => {
+            let opts = RifeOptions {
+                shape,
+                part,
+                ..RifeOptions::default()
+            };
+            Ok(onnx::rife(sd, opts)?)
+        }
+        (arch, part) => Err(GraphError::Unsupported(format!("a {part:?} part of {arch}")).into()),
+    }
+}
+
+/// The cache entry's name: model file stem, the part (RIFE), shape and precision
+/// (`flownet-encoder-1920x1088-fp16`, `Real_ESRGAN_x2plus-1920x1088-fp16`). The GPU and TensorRT
+/// are in the key, so a change of either rebuilds the same entry.
+pub fn entry_stem(
+    model: &Path,
+    part: RifePart,
+    shape: EngineShape,
+    precision: EnginePrecision,
+) -> String {
     let stem = model
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
@@ -205,14 +269,15 @@ pub fn entry_stem(model: &Path, shape: EngineShape, precision: EnginePrecision) 
             }
         })
         .collect();
-    format!("{safe}-{shape}-{precision}")
+    let part = part_name(part).map_or(String::new(), |name| format!("-{name}"));
+    format!("{safe}{part}-{shape}-{precision}")
 }
 
-/// The key of the engine for a model file (`model_sha256`), its architecture, a shape, options
-/// and a target.
+/// The key of the engine for a model file (`model_sha256`), its architecture and `part`, a
+/// shape, options and a target.
 pub fn engine_key(
     model_sha256: &str,
-    arch: Architecture,
+    (arch, part): (Architecture, RifePart),
     shape: EngineShape,
     options: BuildOptions,
     target: &Target,
@@ -226,13 +291,16 @@ pub fn engine_key(
         "optimization_level".to_string(),
         options.opt_level.to_string(),
     );
+    let part_label = part_name(part).map_or(String::new(), |name| format!(" {name}"));
     EngineKey {
         model_sha256: model_sha256.to_string(),
-        graph_version: format!("{arch}; graph r{GRAPH_REVISION}; opset {OPSET_VERSION}"),
+        graph_version: format!(
+            "{arch}{part_label}; graph r{GRAPH_REVISION}; opset {OPSET_VERSION}"
+        ),
         tensorrt_version: target.tensorrt_version.clone(),
         gpu_name: target.gpu_name.clone(),
         compute_capability: target.compute_capability,
-        inputs: input_profiles(Network::of(arch), shape),
+        inputs: input_profiles(Network::of(arch).with_part(part), shape),
         precision: options.precision,
         options: opts,
     }
@@ -241,3 +309,7 @@ pub fn engine_key(
 #[cfg(test)]
 #[path = "spec_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "spec_graph_tests.rs"]
+mod graph_tests;

@@ -126,7 +126,13 @@ fn keys_and_stems_change_with_what_the_plan_depends_on() {
     };
     let sha = "ab".repeat(32);
     let t = target(11, 0, true);
-    let base = engine_key(&sha, X2, shape, BuildOptions::default(), &t);
+    let base = engine_key(
+        &sha,
+        (X2, RifePart::Whole),
+        shape,
+        BuildOptions::default(),
+        &t,
+    );
     assert_eq!(base.options["workspace_mib"], "4096");
     assert_eq!(base.options["optimization_level"], "3");
     assert!(
@@ -138,12 +144,12 @@ fn keys_and_stems_change_with_what_the_plan_depends_on() {
         opt_level: 5,
         ..BuildOptions::default()
     };
-    let other = engine_key(&sha, X2, shape, opts, &t);
+    let other = engine_key(&sha, (X2, RifePart::Whole), shape, opts, &t);
     assert_ne!(base.fingerprint(), other.fingerprint());
     assert_eq!(base.differences(&other).len(), 1);
     let other_gpu = engine_key(
         &sha,
-        X2,
+        (X2, RifePart::Whole),
         shape,
         BuildOptions::default(),
         &target(8, 7, true),
@@ -151,8 +157,76 @@ fn keys_and_stems_change_with_what_the_plan_depends_on() {
     assert!(base.differences(&other_gpu)[0].starts_with("compute capability"));
     let stem = entry_stem(
         std::path::Path::new("/m/Real ESRGAN_x2plus.pth"),
+        RifePart::Whole,
         shape,
         EnginePrecision::Fp16,
     );
     assert_eq!(stem, "Real_ESRGAN_x2plus-1920x1088-fp16");
+}
+
+const RIFE_FRAME: EngineShape = EngineShape::Frame {
+    height: 1088,
+    width: 1920,
+};
+
+#[test]
+fn rife_runs_as_an_encoder_and_a_flow_engine_with_their_own_entries() {
+    let rife = Network::of(Architecture::Rife425);
+    let parts: Vec<RifePart> = rife.engines().iter().map(|n| n.part).collect();
+    assert_eq!(parts, [RifePart::Encoder, RifePart::FromFeatures]);
+    let x2 = Network::of(X2).engines();
+    assert_eq!((x2.len(), x2[0].part), (1, RifePart::Whole));
+    let names = |net: Network| -> Vec<String> {
+        let p = input_profiles(net, RIFE_FRAME);
+        assert!(p.iter().all(|i| i.min == i.max && i.opt == i.max), "static");
+        p.into_iter().map(|i| i.name).collect()
+    };
+    let (encoder, flow) = (
+        rife.with_part(RifePart::Encoder),
+        rife.with_part(RifePart::FromFeatures),
+    );
+    assert_eq!(names(encoder), ["img"]);
+    assert_eq!(names(flow), ["img0", "img1", "feat0", "feat1", "timestep"]);
+    let p = input_profiles(flow, RIFE_FRAME);
+    assert_eq!(p[2].max, vec![1, 4, 1088, 1920]);
+    assert_eq!(p[4].max, vec![1, 1, 1, 1]);
+    assert_eq!(output_shape(encoder, RIFE_FRAME, 1), [1, 4, 1088, 1920]);
+    assert_eq!(output_shape(flow, RIFE_FRAME, 1), [1, 3, 1088, 1920]);
+    assert_eq!(check_shape(encoder, RIFE_FRAME), Ok(()));
+
+    let model = std::path::Path::new("/m/rife-v4.25/flownet.pkl");
+    let stem = |part| entry_stem(model, part, RIFE_FRAME, EnginePrecision::Fp16);
+    assert_eq!(stem(RifePart::Encoder), "flownet-encoder-1920x1088-fp16");
+    assert_eq!(stem(RifePart::FromFeatures), "flownet-flow-1920x1088-fp16");
+    assert_eq!(stem(RifePart::Whole), "flownet-1920x1088-fp16");
+    let sha = "cd".repeat(32);
+    let t = target(11, 0, true);
+    let key = |part| {
+        let arch = Architecture::Rife425;
+        engine_key(&sha, (arch, part), RIFE_FRAME, BuildOptions::default(), &t)
+    };
+    let (whole, enc, rest) = (
+        key(RifePart::Whole),
+        key(RifePart::Encoder),
+        key(RifePart::FromFeatures),
+    );
+    assert!(
+        enc.graph_version.contains("RIFE v4.25 encoder; graph r"),
+        "{}",
+        enc.graph_version
+    );
+    assert!(
+        rest.graph_version.contains(" flow; graph r"),
+        "{}",
+        rest.graph_version
+    );
+    assert!(!whole.graph_version.contains("encoder"));
+    assert_eq!(enc.inputs, input_profiles(encoder, RIFE_FRAME));
+    assert_eq!(rest.inputs, input_profiles(flow, RIFE_FRAME));
+    // A cached plan of one part never passes for the other: the keys differ in the graph.
+    assert!(enc
+        .differences(&rest)
+        .iter()
+        .any(|d| d.starts_with("graph version")));
+    assert_ne!(enc.fingerprint(), whole.fingerprint());
 }

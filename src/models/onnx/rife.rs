@@ -28,7 +28,8 @@ pub enum RifePart {
     /// `img0`, `img1`, `timestep` → `out`: the exported interface.
     #[default]
     Whole,
-    /// `img` → `feat` (N,4,H,W): the feature encoder alone.
+    /// `img` → `out` (N,4,H,W features): the feature encoder alone (its output named `out`, as
+    /// every graph's is).
     Encoder,
     /// `img0`, `img1`, `feat0`, `feat1`, `timestep` → `out`: everything after the encoder.
     FromFeatures,
@@ -213,7 +214,7 @@ pub fn rife_model(sd: &StateDict, opts: RifeOptions) -> Result<ModelProto, Graph
         let mut ignored = IGNORED_PREFIXES.to_vec();
         ignored.push("block");
         wts.check_all_used(&ignored)?;
-        g.output(&feat, "feat", DataType::Float, &feature_dims(&img_dims));
+        g.output(&feat, "out", DataType::Float, &feature_dims(&img_dims));
         return Ok(g.finish());
     }
     let img0 = g.input("img0", DataType::Float, &img_dims);

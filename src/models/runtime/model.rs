@@ -10,7 +10,7 @@ use super::{CpuSession, RuntimeError, TensorView};
 use crate::models::checkpoint::{self, Architecture};
 use crate::models::onnx::{self, GraphShape, RifeOptions};
 use crate::models::weights::{StateDict, Tensor};
-pub use rife::Encoded;
+pub use rife::{cpu_part_graph, Encoded};
 
 /// RIFE frames are zero-padded right/bottom to a multiple of this.
 pub const RIFE_MULTIPLE: usize = 64;

@@ -1,19 +1,22 @@
 //! The TensorRT engines of a run, shared by `smoothscale engine-build` and the CUDA run: what
-//! engine a job needs (the network's padded frame size, or its tiles), whether the cache has it,
-//! building it when allowed (the caller draws the progress), and loading it as a
-//! [`TensorRtStage`]. The decisions ([`decide_action`], [`engine_build_command`]) are pure and
-//! tested on the CPU; building and loading are compiled here but have not run on a GPU.
+//! engines a job needs (the network's padded frame size, or its tiles; RIFE as two engines, its
+//! feature encoder and the rest), whether the cache has them, building them when allowed (the
+//! caller draws the progress), and loading each as a [`TensorRtStage`]. The decisions
+//! ([`decide_action`], [`engine_build_command`]) are pure and tested on the CPU; building and
+//! loading are compiled here but have not run on a GPU.
 
 use std::path::Path;
 
 use super::error::{engine, GpuStageError};
-use crate::models::checkpoint;
+use crate::models::checkpoint::{self, LoadedModel};
 use crate::pipeline::Tiling;
 use crate::tensorrt::builder::{
     prepare_loaded, BuiltEngine, EngineBuildError, PreparedEngine, Toolchain,
 };
 use crate::tensorrt::jobs::shape_for_job;
-use crate::tensorrt::spec::{BuildOptions, EngineShape, Network};
+use crate::tensorrt::spec::{
+    check_precision, BuildOptions, EngineShape, Network, RifePart, Target,
+};
 use crate::tensorrt::stage::TensorRtStage;
 use crate::tensorrt::{default_cache_dir, CacheDecision, EngineCache};
 
@@ -52,7 +55,7 @@ pub enum EngineEvent<'a> {
 pub struct JobEngine {
     /// The loaded engine.
     pub stage: TensorRtStage,
-    /// The model's network.
+    /// The model's network, with the part the engine holds.
     pub network: Network,
     /// The input shape the engine takes.
     pub shape: EngineShape,
@@ -77,8 +80,9 @@ fn shell_word(word: &str) -> String {
     }
 }
 
-/// The `smoothscale engine-build` command line that builds the engine of `model` for `shape`
-/// with `options` (workspace and optimization level only when not the defaults).
+/// The `smoothscale engine-build` command line that builds the engines of `model` for `shape`
+/// with `options` (workspace and optimization level only when not the defaults): for RIFE, both
+/// parts.
 pub fn engine_build_command(model: &Path, shape: EngineShape, options: BuildOptions) -> String {
     let mut words = vec![
         "smoothscale engine-build --model".to_string(),
@@ -166,35 +170,94 @@ fn build_error(model: &Path) -> impl FnOnce(EngineBuildError) -> GpuStageError {
     }
 }
 
-/// The engine a job on `width` x `height` frames needs for `model` (RIFE or an upscaler; the
-/// shape by [`shape_for_job`] from `tiling`), built into `cache` first when missing and
-/// `build_missing`, then loaded. Not yet run on a GPU.
-pub fn engine_for_job(
-    toolchain: &Toolchain,
+/// [`crate::tensorrt::builder::prepare`] for every engine a run of `model` uses
+/// ([`Network::engines`]: RIFE's encoder and flow parts, any other network whole), reading the
+/// model once: what `engine-build` builds.
+pub fn prepare_engines(
     model: &Path,
-    (width, height, tiling): (usize, usize, Tiling),
+    shape: EngineShape,
+    options: BuildOptions,
+    target: &Target,
+) -> Result<Vec<PreparedEngine>, EngineBuildError> {
+    check_precision(options.precision, target)?;
+    let loaded = checkpoint::load(model)?;
+    Network::of(loaded.architecture)
+        .engines()
+        .into_iter()
+        .map(|net| prepare_loaded(model, &loaded, net.part, shape, options, target))
+        .collect()
+}
+
+/// Reads the model file whose engines a job needs.
+pub fn read_model(model: &Path) -> Result<LoadedModel, GpuStageError> {
+    checkpoint::load(model).map_err(|source| GpuStageError::Model {
+        path: model.to_path_buf(),
+        source: Box::new(source),
+    })
+}
+
+/// The engine of `part` of `loaded`'s network for `shape`, built into `cache` first when missing
+/// and `build_missing`, then loaded.
+fn load_engine(
+    toolchain: &Toolchain,
+    (model, loaded): (&Path, &LoadedModel),
+    (part, shape): (RifePart, EngineShape),
     options: BuildOptions,
     (cache, build_missing): (&EngineCache, bool),
     events: &mut dyn FnMut(EngineEvent<'_>),
 ) -> Result<JobEngine, GpuStageError> {
-    let loaded = checkpoint::load(model).map_err(|source| GpuStageError::Model {
-        path: model.to_path_buf(),
-        source: Box::new(source),
-    })?;
-    let network = Network::of(loaded.architecture);
-    let shape = shape_for_job(network, width, height, tiling);
-    let prepared = prepare_loaded(model, &loaded, shape, options, toolchain.target())
-        .map_err(build_error(model))?;
-    drop(loaded);
+    let target = toolchain.target();
+    let prepared =
+        prepare_loaded(model, loaded, part, shape, options, target).map_err(build_error(model))?;
     ensure_prepared(toolchain, model, &prepared, cache, build_missing, events)?;
     let stage = TensorRtStage::load(toolchain.tensorrt(), cache, &prepared.stem, &prepared.key)
         .map_err(engine(&prepared.stem, "loading"))?;
     Ok(JobEngine {
         stage,
-        network,
+        network: prepared.network,
         shape,
         stem: prepared.stem.clone(),
     })
+}
+
+/// The engine of the whole network a job on `width` x `height` frames needs for `model` (an
+/// upscaler, or RIFE as one graph; the shape by [`shape_for_job`] from `tiling`), built into
+/// `cache` first when missing and `build_missing`, then loaded. Not yet run on a GPU.
+pub fn engine_for_job(
+    toolchain: &Toolchain,
+    model: &Path,
+    (width, height, tiling): (usize, usize, Tiling),
+    options: BuildOptions,
+    build: (&EngineCache, bool),
+    events: &mut dyn FnMut(EngineEvent<'_>),
+) -> Result<JobEngine, GpuStageError> {
+    let loaded = read_model(model)?;
+    let shape = shape_for_job(Network::of(loaded.architecture), width, height, tiling);
+    let whole = (RifePart::Whole, shape);
+    load_engine(toolchain, (model, &loaded), whole, options, build, events)
+}
+
+/// Every engine a run of `loaded` (read from `model`) uses on `width` x `height` frames, in the
+/// order of [`Network::engines`] (RIFE: the feature encoder, then the rest), each built into
+/// `cache` first when missing and `build_missing`, then loaded. Not yet run on a GPU.
+pub fn engines_for_job(
+    toolchain: &Toolchain,
+    (model, loaded): (&Path, &LoadedModel),
+    (width, height, tiling): (usize, usize, Tiling),
+    options: BuildOptions,
+    build: (&EngineCache, bool),
+    events: &mut dyn FnMut(EngineEvent<'_>),
+) -> Result<Vec<JobEngine>, GpuStageError> {
+    let network = Network::of(loaded.architecture);
+    let shape = shape_for_job(network, width, height, tiling);
+    network
+        .engines()
+        .into_iter()
+        .map(|net| {
+            let part = (net.part, shape);
+            load_engine(toolchain, (model, loaded), part, options, build, events)
+        })
+        .collect()
 }
 
 #[cfg(test)]

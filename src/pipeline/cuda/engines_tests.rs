@@ -88,3 +88,31 @@ fn without_building_a_missing_engine_names_the_command() {
         .to_string();
     assert!(text.contains("is out of date (another GPU)"), "{text}");
 }
+
+#[test]
+fn both_rife_engines_name_the_one_command_that_builds_them() {
+    let model = Path::new("flownet.pkl");
+    let options = BuildOptions::default();
+    let rife = Network::of(crate::models::checkpoint::Architecture::Rife425);
+    let errors: Vec<String> = rife
+        .engines()
+        .into_iter()
+        .map(|net| {
+            let stem = crate::tensorrt::spec::entry_stem(model, net.part, FRAME, options.precision);
+            let err = decide_action(CacheDecision::Miss, false, model, (&stem, FRAME, options));
+            err.unwrap_err().to_string()
+        })
+        .collect();
+    assert!(
+        errors[0].contains("flownet-encoder-1920x1088-fp16 for"),
+        "{}",
+        errors[0]
+    );
+    assert!(
+        errors[1].contains("flownet-flow-1920x1088-fp16 for"),
+        "{}",
+        errors[1]
+    );
+    let command = engine_build_command(model, FRAME, options);
+    assert!(errors.iter().all(|e| e.contains(&command)), "{errors:?}");
+}

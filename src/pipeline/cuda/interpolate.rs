@@ -1,11 +1,9 @@
-//! RIFE on device frames: a TensorRT engine of the whole network (`img0`, `img1`, `timestep` →
-//! `out`) built for the frame padded to 64, run on planar RGB f32 frames of exactly that layout.
-//! Compiled and its pure parts tested on the CPU; not yet run on a GPU.
-//!
-//! The engine is the single graph, so RIFE's feature encoder runs twice per blended frame (once
-//! per input); the CPU path runs it once per source frame through its split graphs. Building the
-//! encoder and the rest as two engines needs two more graph shapes in `tensorrt::spec` and is not
-//! done yet.
+//! RIFE on device frames, as the CPU path runs it: two TensorRT engines built for the frame
+//! padded to 64, the feature encoder (`img` → `out`, 4 feature planes) run once per source frame
+//! into a device buffer kept while the frame's pairs last ([`FeatureCache`]), and the rest
+//! (`img0`, `img1`, `feat0`, `feat1`, `timestep` → `out`) run per output frame. Frames are planar
+//! RGB f32 of exactly the engines' input layout. Compiled and its pure parts tested on the CPU;
+//! not yet run on a GPU.
 //!
 //! Scene cuts are decided as on the CPU ([`scene::cut_repeat`]) on the metric of the decoded luma
 //! (the `scene_difference` kernel), measured once per pair by [`GpuInterpolator::measure_cut`].
@@ -15,16 +13,22 @@ use std::sync::Arc;
 
 use cudarc::driver::{CudaSlice, CudaStream, CudaView};
 
-use super::engines::{engine_for_job, EngineEvent, JobEngine};
+use super::engines::{engines_for_job, read_model, EngineEvent, JobEngine};
 use super::error::{device, engine, expect_layout, GpuStageError};
 use crate::cuda::device::{DeviceError, DeviceFrame, FrameLayout, Kernels, PixelFormat};
+use crate::models::onnx::FEATURE_CHANNELS;
 use crate::models::runtime::{ModelKind, RIFE_MULTIPLE};
 use crate::pipeline::scene::{self, Nearer};
 use crate::pipeline::Tiling;
 use crate::tensorrt::builder::Toolchain;
-use crate::tensorrt::spec::BuildOptions;
+use crate::tensorrt::spec::{BuildOptions, Network};
 use crate::tensorrt::stage::ViewInput;
 use crate::tensorrt::EngineCache;
+
+#[path = "rife_cache.rs"]
+mod cache;
+pub use cache::FeatureCache;
+use cache::Recent;
 
 const STAGE: &str = "RIFE";
 /// Timestep tensors kept on the device (a job uses a handful: 1/N .. (N-1)/N, or many for an
@@ -32,51 +36,6 @@ const STAGE: &str = "RIFE";
 const MAX_TIMESTEPS: usize = 16;
 /// Pair metrics kept (the current pair is all the run loop needs).
 const MAX_METRICS: usize = 4;
-
-/// Small bounded memory of values by key, oldest dropped first.
-#[derive(Debug)]
-struct Recent<K, V> {
-    entries: Vec<(K, V)>,
-    capacity: usize,
-}
-
-impl<K: PartialEq, V> Recent<K, V> {
-    fn new(capacity: usize) -> Self {
-        Recent {
-            entries: Vec::new(),
-            capacity: capacity.max(1),
-        }
-    }
-
-    fn get(&self, key: &K) -> Option<&V> {
-        self.entries.iter().find(|(k, _)| k == key).map(|(_, v)| v)
-    }
-
-    /// The value of `key`, made by `make` and kept when missing.
-    fn get_or_try_insert<E>(
-        &mut self,
-        key: K,
-        make: impl FnOnce() -> Result<V, E>,
-    ) -> Result<&V, E> {
-        let at = match self.entries.iter().position(|(k, _)| *k == key) {
-            Some(at) => at,
-            None => {
-                let value = make()?;
-                self.insert(key, value);
-                self.entries.len() - 1
-            }
-        };
-        Ok(&self.entries[at].1)
-    }
-
-    fn insert(&mut self, key: K, value: V) {
-        self.entries.retain(|(k, _)| *k != key);
-        if self.entries.len() == self.capacity {
-            self.entries.remove(0);
-        }
-        self.entries.push((key, value));
-    }
-}
 
 /// The planar RGB f32 layout RIFE's frames have for a `width` x `height` video: padded to 64, so
 /// the three planes are exactly the engine's `1 x 3 x H x W` input.
@@ -87,20 +46,28 @@ pub fn rife_layout(width: usize, height: usize) -> Result<FrameLayout, GpuStageE
 
 /// RIFE interpolation of device frames through TensorRT.
 pub struct GpuInterpolator {
-    engine: JobEngine,
+    /// The feature encoder's engine, run once per source frame.
+    encoder: JobEngine,
+    /// The engine of the rest, run per output frame on two frames and their features.
+    flow: JobEngine,
     model: PathBuf,
     layout: FrameLayout,
     cut_threshold: Option<f32>,
     cuts: usize,
-    blends: usize,
+    /// The features of the current pair's source frames (`1 x 4 x H x W` each).
+    features: FeatureCache<CudaSlice<f32>>,
     metrics: Recent<(usize, usize), f32>,
     timesteps: Recent<u32, CudaSlice<f32>>,
 }
 
+fn view(f: &DeviceFrame) -> Result<CudaView<'_, f32>, GpuStageError> {
+    f.f32_view().map_err(device(STAGE, "viewing a frame"))
+}
+
 impl GpuInterpolator {
-    /// Loads (or, with `build_missing`, first builds into `cache`) the RIFE engine of `model` for
-    /// `width` x `height` frames. `cut_threshold`: the scene-cut threshold (`None`: interpolate
-    /// every pair).
+    /// Loads (or, with `build_missing`, first builds into `cache`) the two RIFE engines of
+    /// `model` (its feature encoder and the rest) for `width` x `height` frames. `cut_threshold`:
+    /// the scene-cut threshold (`None`: interpolate every pair).
     pub fn new(
         toolchain: &Toolchain,
         model: &Path,
@@ -110,28 +77,30 @@ impl GpuInterpolator {
         cut_threshold: Option<f32>,
         events: &mut dyn FnMut(EngineEvent<'_>),
     ) -> Result<Self, GpuStageError> {
-        let job = (width, height, Tiling::default());
-        let engine = engine_for_job(
-            toolchain,
-            model,
-            job,
-            options,
-            (cache, build_missing),
-            events,
-        )?;
-        if engine.network.kind != ModelKind::Rife {
+        let loaded = read_model(model)?;
+        // Checked before anything is built: an upscaler's engines take minutes for nothing.
+        if Network::of(loaded.architecture).kind != ModelKind::Rife {
             return Err(GpuStageError::WrongModel {
                 path: model.to_path_buf(),
                 wanted: "a RIFE model",
             });
         }
+        let job = (width, height, Tiling::default());
+        let build = (cache, build_missing);
+        let engines = engines_for_job(toolchain, (model, &loaded), job, options, build, events)?;
+        let [encoder, flow]: [JobEngine; 2] =
+            engines.try_into().map_err(|_| GpuStageError::WrongModel {
+                path: model.to_path_buf(),
+                wanted: "a RIFE model (run as two engines)",
+            })?;
         Ok(GpuInterpolator {
-            engine,
+            encoder,
+            flow,
             model: model.to_path_buf(),
             layout: rife_layout(width, height)?,
             cut_threshold,
             cuts: 0,
-            blends: 0,
+            features: FeatureCache::new(),
             metrics: Recent::new(MAX_METRICS),
             timesteps: Recent::new(MAX_TIMESTEPS),
         })
@@ -214,47 +183,60 @@ impl GpuInterpolator {
                     .map_err(device(STAGE, "repeating a frame across a cut"));
             }
         }
+        let (h, w) = (
+            self.layout.padded_height as i64,
+            self.layout.padded_width as i64,
+        );
+        let (image, feat) = ([1, 3, h, w], [1, FEATURE_CHANNELS as i64, h, w]);
+        let feature_len = FEATURE_CHANNELS * (h * w) as usize;
+        let encoder = &mut self.encoder;
+        let (fa, fb) = self.features.pair_or_encode((ia, ib), |index, spare| {
+            let frame = if index == ia { a } else { b };
+            let mut features = match spare {
+                Some(buffer) => buffer,
+                None => stream
+                    .alloc_zeros::<f32>(feature_len)
+                    .map_err(DeviceError::driver("allocating RIFE features"))
+                    .map_err(device(STAGE, format!("features of frame {index}")))?,
+            };
+            let input = ViewInput {
+                name: "img",
+                shape: &image,
+                buffer: view(frame)?,
+            };
+            encoder
+                .stage
+                .enqueue_views(stream, &[input], &mut [("out", features.as_view_mut())])
+                .map_err(engine(&encoder.stem, format!("encoding frame {index}")))?;
+            Ok::<_, GpuStageError>(features)
+        })?;
         let timestep = self.timesteps.get_or_try_insert(t.to_bits(), || {
             stream
                 .clone_htod(&[t])
                 .map_err(DeviceError::driver("uploading the timestep"))
                 .map_err(device(STAGE, format!("timestep {t}")))
         })?;
-        let (h, w) = (
-            self.layout.padded_height as i64,
-            self.layout.padded_width as i64,
-        );
-        let image = [1, 3, h, w];
         let step = [1i64, 1, 1, 1];
-        fn view(f: &DeviceFrame) -> Result<CudaView<'_, f32>, GpuStageError> {
-            f.f32_view().map_err(device(STAGE, "viewing a frame"))
-        }
+        let input = |name, shape, buffer| ViewInput {
+            name,
+            shape,
+            buffer,
+        };
         let inputs = [
-            ViewInput {
-                name: "img0",
-                shape: &image,
-                buffer: view(a)?,
-            },
-            ViewInput {
-                name: "img1",
-                shape: &image,
-                buffer: view(b)?,
-            },
-            ViewInput {
-                name: "timestep",
-                shape: &step,
-                buffer: timestep.as_view(),
-            },
+            input("img0", &image[..], view(a)?),
+            input("img1", &image, view(b)?),
+            input("feat0", &feat, fa.as_view()),
+            input("feat1", &feat, fb.as_view()),
+            input("timestep", &step, timestep.as_view()),
         ];
         let output = out.f32_view_mut().map_err(device(STAGE, "viewing out"))?;
-        self.engine
+        self.flow
             .stage
             .enqueue_views(stream, &inputs, &mut [("out", output)])
             .map_err(engine(
-                &self.engine.stem,
+                &self.flow.stem,
                 format!("frames {ia}, {ib} at t={t}"),
             ))?;
-        self.blends += 1;
         Ok(())
     }
 
@@ -263,33 +245,15 @@ impl GpuInterpolator {
         self.cuts
     }
 
-    /// How many times RIFE's feature encoder ran: twice per interpolated frame (single graph).
+    /// How many times RIFE's feature encoder ran: once per source frame of an interpolated pair.
     pub fn encoder_runs(&self) -> usize {
-        2 * self.blends
+        self.features.encodes()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn recent_values_are_found_and_the_oldest_dropped() {
-        let mut r = Recent::new(2);
-        r.insert((0, 1), 0.5);
-        r.insert((1, 2), 0.25);
-        assert_eq!(r.get(&(0, 1)), Some(&0.5));
-        r.insert((1, 2), 0.75);
-        assert_eq!((r.entries.len(), r.get(&(1, 2))), (2, Some(&0.75)));
-        r.insert((2, 3), 0.0);
-        assert_eq!(r.get(&(0, 1)), None);
-        assert_eq!(r.get(&(2, 3)), Some(&0.0));
-        let made: Result<&f64, ()> = r.get_or_try_insert((2, 3), || Err(()));
-        assert_eq!(made, Ok(&0.0));
-        assert_eq!(r.get_or_try_insert((5, 6), || Err("no")), Err("no"));
-        assert_eq!(r.get_or_try_insert((5, 6), || Ok::<_, ()>(1.0)), Ok(&1.0));
-        assert_eq!(r.get(&(1, 2)), None);
-    }
 
     #[test]
     fn rife_frames_are_the_engine_input() {

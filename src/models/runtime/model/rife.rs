@@ -3,7 +3,7 @@
 //! ([`Model::encode`]) and its [`Encoded`] form serves every pair and timestep it is part of.
 
 use super::{check_image, crop, single_output, zero_pad, Model, ModelKind, RIFE_MULTIPLE};
-use crate::models::onnx::{self, GraphShape, RifeOptions, RifePart, FEATURE_CHANNELS};
+use crate::models::onnx::{self, GraphError, GraphShape, RifeOptions, RifePart, FEATURE_CHANNELS};
 use crate::models::runtime::{CpuSession, RuntimeError, TensorView};
 use crate::models::weights::{StateDict, Tensor};
 
@@ -17,24 +17,27 @@ pub struct Encoded {
     width: usize,
 }
 
+/// The CPU runner's ONNX graph of one part of an IFNet state dict (symbolic sizes, its own warp
+/// operator).
+pub fn cpu_part_graph(sd: &StateDict, part: RifePart) -> Result<Vec<u8>, GraphError> {
+    let opts = RifeOptions {
+        shape: GraphShape::dynamic(),
+        part,
+        cpu_warp: true,
+        ..RifeOptions::default()
+    };
+    onnx::rife(sd, opts)
+}
+
 /// The flow graph (taking features) and the encoder graph of an IFNet state dict.
 pub(super) fn split_sessions(
     sd: &StateDict,
     threads: usize,
 ) -> Result<(CpuSession, CpuSession), RuntimeError> {
-    let graph = |part| {
-        let opts = RifeOptions {
-            shape: GraphShape::dynamic(),
-            part,
-            cpu_warp: true,
-            ..RifeOptions::default()
-        };
-        onnx::rife(sd, opts)
-    };
-    let flow = CpuSession::new(&graph(RifePart::FromFeatures)?, threads)?;
+    let flow = CpuSession::new(&cpu_part_graph(sd, RifePart::FromFeatures)?, threads)?;
     flow.expect_names(&["img0", "img1", "feat0", "feat1", "timestep"], &["out"])?;
-    let encoder = CpuSession::new(&graph(RifePart::Encoder)?, threads)?;
-    encoder.expect_names(&["img"], &["feat"])?;
+    let encoder = CpuSession::new(&cpu_part_graph(sd, RifePart::Encoder)?, threads)?;
+    encoder.expect_names(&["img"], &["out"])?;
     Ok((flow, encoder))
 }
 
@@ -68,7 +71,7 @@ impl Model {
                 let want = [n, FEATURE_CHANNELS, ph, pw];
                 if feat.shape != want {
                     return Err(RuntimeError::BadOutput {
-                        name: "feat".into(),
+                        name: "out".into(),
                         reason: format!("shape {:?}, expected {want:?}", feat.shape),
                     });
                 }
