@@ -98,8 +98,9 @@ pub struct ProcessOptions {
     /// Refuse frames of more pixels than this (default 40M; also SMOOTHSCALE_MAX_PIXELS).
     #[arg(long, value_parser = parse_limit, value_name = "PIXELS")]
     max_pixels: Option<u64>,
-    /// Refuse jobs estimated to hold more memory than this, e.g. `8G` (default: 80% of the
-    /// machine's memory; also SMOOTHSCALE_MAX_MEMORY).
+    /// Refuse jobs estimated to hold more memory than this, e.g. `8G`; on the CUDA backend the
+    /// GPU working set, engines included (default: 80% of the machine's memory; also
+    /// SMOOTHSCALE_MAX_MEMORY).
     #[arg(long, value_parser = parse_limit, value_name = "BYTES")]
     max_memory: Option<u64>,
 }

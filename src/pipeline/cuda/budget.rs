@@ -1,12 +1,14 @@
-//! GPU memory a CUDA job will hold, added up before the first frame and checked against the
-//! GPU's free memory and `--max-memory`, so that a job too large for the GPU stops at once with
-//! one clear line instead of failing on an allocation halfway through the clip.
+//! GPU memory a CUDA job will hold, added up once its engines are loaded and before the first
+//! frame: the buffers still to be allocated are checked against the GPU's free memory, and
+//! everything (engines too) against `--max-memory`, so that a job too large for the GPU stops at
+//! once with one clear line instead of failing on an allocation halfway through the clip.
 //!
 //! On a Jetson the GPU and the CPU share one memory, which is why `--max-memory` bounds the
 //! device working set too. The figures are estimates: frames are counted at their allocated
-//! sizes, engines at their plan size (the weights) plus the scratch memory each execution context
-//! allocates (TensorRT's `getDeviceMemorySizeV2`), and TensorRT's and CUDA's own overheads are
-//! not known in advance.
+//! sizes times the number alive at once, engines at their plan size (the weights) plus the
+//! scratch memory their execution context allocates (TensorRT's `getDeviceMemorySizeV2`);
+//! TensorRT's and CUDA's own overheads, and buffers allocated with the engines (tile slots), are
+//! only in the free-memory reading.
 
 use crate::pipeline::limits::gib;
 pub use crate::tensorrt::stage::StageMemory as EngineMemory;
@@ -25,14 +27,14 @@ pub struct Buffers {
 /// The job's device working set.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DeviceNeeds {
-    /// Frame and tile buffers.
+    /// Buffers still to be allocated (frames, features, encoder input).
     pub buffers: Vec<Buffers>,
-    /// Loaded engines.
+    /// Loaded engines (already resident).
     pub engines: Vec<EngineMemory>,
 }
 
 impl DeviceNeeds {
-    /// Bytes of the frame and tile buffers.
+    /// Bytes of the buffers still to be allocated.
     pub fn buffer_bytes(&self) -> u64 {
         self.buffers
             .iter()
@@ -53,7 +55,8 @@ impl DeviceNeeds {
         self.buffer_bytes().saturating_add(self.engine_bytes())
     }
 
-    /// Checks the total against the GPU's free memory (when known) and `max_memory`.
+    /// Checks the buffers still to be allocated against the GPU's free memory (when known), and
+    /// the total against `max_memory`.
     pub fn check(&self, free: Option<u64>, max_memory: u64) -> Result<(), DeviceMemoryError> {
         let need = self.total();
         let mut parts: Vec<String> = self
@@ -63,12 +66,17 @@ impl DeviceNeeds {
             .collect();
         parts.push(format!("engines {}", gib(self.engine_bytes())));
         let parts = parts.join(", ");
-        if let Some(free) = free.filter(|&free| need > free) {
+        let pending = self.buffer_bytes();
+        if let Some(free) = free.filter(|&free| pending > free) {
             return Err(DeviceMemoryError {
                 need,
                 parts,
                 limit: free,
-                limit_is: "free on the GPU",
+                reason: format!(
+                    "its buffers need {} and the GPU has {} free with the engines loaded",
+                    gib(pending),
+                    gib(free)
+                ),
             });
         }
         if need > max_memory {
@@ -76,7 +84,7 @@ impl DeviceNeeds {
                 need,
                 parts,
                 limit: max_memory,
-                limit_is: "allowed by --max-memory",
+                reason: format!("over --max-memory {}", gib(max_memory)),
             });
         }
         Ok(())
@@ -86,10 +94,9 @@ impl DeviceNeeds {
 /// The job needs more GPU memory than there is, or than it may use.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "the job needs about {} of GPU memory ({parts}), more than the {} {limit_is}; use smaller \
-     tiles (--tile), a smaller batch or fewer stages",
-    gib(*need),
-    gib(*limit)
+    "the job needs about {} of GPU memory ({parts}): {reason}; use smaller tiles (--tile) or \
+     fewer stages",
+    gib(*need)
 )]
 pub struct DeviceMemoryError {
     /// Estimated bytes.
@@ -98,8 +105,8 @@ pub struct DeviceMemoryError {
     pub parts: String,
     /// The bound it exceeds.
     pub limit: u64,
-    /// Which bound.
-    pub limit_is: &'static str,
+    /// Which bound, and by how much, in words.
+    pub reason: String,
 }
 
 #[cfg(test)]
@@ -147,19 +154,23 @@ mod tests {
     #[test]
     fn the_tighter_bound_decides() {
         let n = needs();
-        assert_eq!(n.check(Some(3 * GIB), 3 * GIB), Ok(()));
+        // The engines are loaded already: only the 1 GiB of buffers must still fit.
+        assert_eq!(n.check(Some(GIB), 3 * GIB), Ok(()));
         assert_eq!(n.check(None, 4 * GIB), Ok(()));
-        let e = n.check(Some(2 * GIB), 8 * GIB).unwrap_err();
-        assert_eq!(e.limit_is, "free on the GPU");
+        let e = n.check(Some(GIB / 2), 8 * GIB).unwrap_err();
+        assert_eq!(e.limit, GIB / 2);
         let text = e.to_string();
         assert!(text.contains("about 3.0 GiB"), "{text}");
         assert!(
             text.contains("(decoded frames 0.8 GiB, tiles 0.2 GiB, engines 2.0 GiB)"),
             "{text}"
         );
-        assert!(text.contains("2.0 GiB free on the GPU"), "{text}");
+        assert!(
+            text.contains("its buffers need 1.0 GiB and the GPU has 0.5 GiB free"),
+            "{text}"
+        );
         let e = n.check(Some(8 * GIB), 2 * GIB).unwrap_err();
-        assert_eq!(e.limit_is, "allowed by --max-memory");
+        assert!(e.to_string().contains("over --max-memory 2.0 GiB"), "{e}");
         let e = n.check(None, GIB).unwrap_err();
         assert_eq!(e.limit, GIB);
     }

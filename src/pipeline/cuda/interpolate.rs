@@ -22,7 +22,7 @@ use crate::pipeline::scene::{self, Nearer};
 use crate::pipeline::Tiling;
 use crate::tensorrt::builder::Toolchain;
 use crate::tensorrt::spec::{BuildOptions, Network};
-use crate::tensorrt::stage::ViewInput;
+use crate::tensorrt::stage::{StageMemory, ViewInput};
 use crate::tensorrt::EngineCache;
 
 #[path = "rife_cache.rs"]
@@ -115,6 +115,17 @@ impl GpuInterpolator {
     /// called before each pair's first blend).
     pub fn detects_cuts(&self) -> bool {
         self.cut_threshold.is_some()
+    }
+
+    /// The device memory of the two engines.
+    pub fn engine_memory(&self) -> [StageMemory; 2] {
+        [self.encoder.stage.memory(), self.flow.stage.memory()]
+    }
+
+    /// Bytes of one frame's features (`1 x 4 x H x W` f32 at the padded size).
+    pub fn feature_bytes(&self) -> u64 {
+        let l = self.layout;
+        (FEATURE_CHANNELS * l.padded_width * l.padded_height * 4) as u64
     }
 
     /// The model file.

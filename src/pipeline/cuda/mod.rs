@@ -56,6 +56,7 @@ use crate::tensorrt::builder::EngineBuildError;
 use crate::video::{
     self, Copies, EncodeSettings, PartialFile, SoftwareDecoder, Source, VideoDecoder,
 };
+use budget::DeviceMemoryError;
 pub use encode::{nvenc_request, FrameWriter, WriterSetup};
 pub use engines::{engine_for_job, EngineEvent, JobEngine};
 pub use error::GpuStageError;
@@ -83,6 +84,38 @@ pub enum GpuError {
     /// The job asks for something the CUDA backend does not do.
     #[error("{0}")]
     Unsupported(String),
+    /// The job does not fit in GPU memory or `--max-memory`.
+    #[error(transparent)]
+    Memory(#[from] DeviceMemoryError),
+}
+
+/// NVENC input buffers counted for the memory check: B-frames, lookahead and spare slots (the
+/// session sizes its ring from the same three; 24 covers P7 with 16 frames of lookahead).
+const ENCODER_INPUT_BUFFERS: u64 = 24;
+
+/// Checks the job's device working set (see [`budget`]) before the first frame.
+fn check_memory(
+    job: &Job,
+    device: &crate::cuda::device::Gpu,
+    models: &GpuModels,
+    (width, height): (u32, u32),
+) -> Result<(), GpuError> {
+    let mut needs = models.device_needs();
+    let factor = models.factor() as u64;
+    let out_pixels = u64::from(width) * u64::from(height) * factor * factor;
+    // NV12 (1.5 bytes a pixel) or P010 (3): counted at the larger.
+    needs.buffers.push(budget::Buffers {
+        what: "encoder input",
+        count: ENCODER_INPUT_BUFFERS,
+        bytes: out_pixels * 3,
+    });
+    log::debug!(
+        "GPU working set: about {} (buffers {}, engines {})",
+        crate::pipeline::limits::gib(needs.total()),
+        crate::pipeline::limits::gib(needs.buffer_bytes()),
+        crate::pipeline::limits::gib(needs.engine_bytes())
+    );
+    Ok(needs.check(device.free_memory(), job.limits.max_memory)?)
 }
 
 /// Runs `job` on GPU 0. The output appears at `job.output` only if everything succeeded.
@@ -107,6 +140,7 @@ pub fn run(
         size,
         &mut log_engine_event,
     )?;
+    check_memory(job, &device, &models, (width, height))?;
     let converter = ToDeviceRgb::new(kernels.clone(), models.input_layout());
     let (input, window, max_pixels) = (&job.input, job.window, job.limits.max_frame_pixels);
     let nvdec = Source::open_with(input, window, max_pixels, |s| {

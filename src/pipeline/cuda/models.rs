@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use cudarc::driver::CudaStream;
 
+use super::budget::{Buffers, DeviceNeeds};
 use super::engines::EngineEvent;
 use super::interpolate::GpuInterpolator;
 use super::streams::{reading, Reading};
@@ -111,6 +112,47 @@ impl GpuModels {
     /// The layout decoded frames must have.
     pub fn input_layout(&self) -> FrameLayout {
         self.input
+    }
+
+    /// What the models will hold on the device: their engines (loaded), and the frames still to
+    /// be allocated, counted at the most alive at once: the source pair, one frame being
+    /// converted and one queued; a blended frame and the next; two features and one being
+    /// computed; two upscaled frames; the two luma frames of the scene metric.
+    pub fn device_needs(&self) -> DeviceNeeds {
+        let mut needs = DeviceNeeds::default();
+        let frame = |what, count, bytes: usize| Buffers {
+            what,
+            count,
+            bytes: bytes as u64,
+        };
+        let input = self.input.bytes();
+        needs.buffers.push(frame("decoded frames", 4, input));
+        if let Some(rife) = &self.interpolator {
+            needs.engines.extend(rife.engine_memory());
+            needs.buffers.push(frame("blended frames", 2, input));
+            needs.buffers.push(Buffers {
+                what: "RIFE features",
+                count: 3,
+                bytes: rife.feature_bytes(),
+            });
+            if rife.detects_cuts() {
+                // P016 luma and chroma: 3 bytes per pixel.
+                needs.buffers.push(frame(
+                    "scene luma",
+                    2,
+                    self.input.width * self.input.height * 3,
+                ));
+            }
+        }
+        if let Some(upscaler) = &self.upscaler {
+            needs.engines.push(upscaler.engine_memory());
+            needs.buffers.push(frame(
+                "upscaled frames",
+                2,
+                upscaler.layouts().output.bytes(),
+            ));
+        }
+        needs
     }
 
     /// The output size factor.

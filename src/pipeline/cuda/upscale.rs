@@ -32,6 +32,7 @@ use crate::pipeline::Tiling;
 use crate::tensorrt::builder::Toolchain;
 use crate::tensorrt::graph::GraphStats;
 use crate::tensorrt::spec::{BuildOptions, EngineShape};
+use crate::tensorrt::stage::StageMemory;
 use crate::tensorrt::EngineCache;
 use crate::tiling::TilePlan;
 
@@ -178,6 +179,11 @@ impl GpuUpscaler {
     /// The layouts of the frames [`GpuUpscaler::upscale`] takes and writes.
     pub fn layouts(&self) -> UpscaleLayouts {
         self.layouts
+    }
+
+    /// The device memory of the engine.
+    pub fn engine_memory(&self) -> StageMemory {
+        self.engine.stage.memory()
     }
 
     /// The model file.
