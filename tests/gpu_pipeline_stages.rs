@@ -80,6 +80,24 @@ impl Rig {
         }
     }
 
+    /// `case`'s input frame, and an upscaler of its weights for that frame's size.
+    fn upscaler(&self, case: &str, factor: usize, tiling: Tiling) -> (RgbFrame, GpuUpscaler) {
+        let (frame, model) = self.frame(case, "input");
+        let job = (frame.width(), frame.height(), factor, tiling);
+        let cache = self.cache();
+        let gpu = GpuUpscaler::new(
+            &self.tc,
+            &self.stream,
+            &model,
+            job,
+            self.options(),
+            (&cache, true),
+            &mut no_events,
+        )
+        .expect("upscaler engine");
+        (frame, gpu)
+    }
+
     fn cache(&self) -> EngineCache {
         EngineCache::new(self.cache_dir.path())
     }
@@ -206,20 +224,8 @@ fn rife_blends_like_the_cpu_path_and_repeats_frames_across_cuts() {
 /// Upscales `case`'s input on both paths with `factor` and `tiling` and compares; the device
 /// source padded to `multiple` (a RIFE output: 64), or as `layouts().input` when 0.
 fn upscale_case(rig: &Rig, case: &str, factor: usize, tiling: Tiling, multiple: usize) {
-    let (frame, model) = rig.frame(case, "input");
+    let (frame, mut gpu) = rig.upscaler(case, factor, tiling);
     let (w, h) = (frame.width(), frame.height());
-    let job = (w, h, factor, tiling);
-    let cache = rig.cache();
-    let mut gpu = GpuUpscaler::new(
-        &rig.tc,
-        &rig.stream,
-        &model,
-        job,
-        rig.options(),
-        (&cache, true),
-        &mut no_events,
-    )
-    .expect("upscaler engine");
     assert_eq!(gpu.factor(), factor);
     let layouts = gpu.layouts();
     let input = match multiple {
@@ -230,7 +236,7 @@ fn upscale_case(rig: &Rig, case: &str, factor: usize, tiling: Tiling, multiple: 
     let mut out = DeviceFrame::alloc_zeroed(&rig.stream, layouts.output).unwrap();
     gpu.upscale(&rig.kernels, &rig.stream, &src, &mut out)
         .unwrap();
-    let want = Upscaler::new(&model, factor, tiling, 0)
+    let want = Upscaler::new(gpu.model(), factor, tiling, 0)
         .and_then(|mut u| u.upscale(&frame))
         .expect("CPU upscale");
     let what = format!(
@@ -272,20 +278,7 @@ fn tiled_upscales_match_the_cpu_path_with_the_same_tiles() {
 /// on, into the same output (cleared before each call): every output is exactly the plain one,
 /// and graphs were launched.
 fn graph_case(rig: &Rig, case: &str, tiling: Tiling) {
-    let (frame, model) = rig.frame(case, "input");
-    let (w, h) = (frame.width(), frame.height());
-    let cache = rig.cache();
-    let job = (w, h, 4, tiling);
-    let mut gpu = GpuUpscaler::new(
-        &rig.tc,
-        &rig.stream,
-        &model,
-        job,
-        rig.options(),
-        (&cache, true),
-        &mut no_events,
-    )
-    .expect("upscaler engine");
+    let (frame, mut gpu) = rig.upscaler(case, 4, tiling);
     let layouts = gpu.layouts();
     let src = rig.upload(layouts.input, &frame);
     let zeros = DeviceFrame::alloc_zeroed(&rig.stream, layouts.output).unwrap();

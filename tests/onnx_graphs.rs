@@ -525,19 +525,6 @@ fn crop(t: &Tensor, h: usize, w: usize) -> Tensor {
     }
 }
 
-/// Peak signal-to-noise ratio of `got` against `want`, for a peak of 1.
-fn psnr(got: &Tensor, want: &Tensor) -> f64 {
-    assert_eq!(got.shape, want.shape, "shape mismatch");
-    let se: f64 = got
-        .data
-        .iter()
-        .zip(&want.data)
-        .map(|(a, b)| f64::from(a - b).powi(2))
-        .sum();
-    let mse = se / got.data.len() as f64;
-    10.0 * (1.0 / mse.max(1e-20)).log10()
-}
-
 /// How each golden case is run: the fp32 graph with a static or a dynamic frame size, and the
 /// static graph rewritten for fp16 arithmetic (what a strongly typed TensorRT build compiles).
 #[derive(Clone, Copy, PartialEq)]
@@ -630,7 +617,8 @@ fn golden_outputs_match() {
         assert!(fixed <= tol && dynamic <= tol, "{name} exceeds {tol}");
         // fp16 arithmetic: the criterion of a TensorRT fp16 engine (issue 6), 45 dB.
         let (got, want) = golden_case(case, &sd, &golden, Variant::Half);
-        let (db, err) = (psnr(&got, &want), max_abs_diff(&got, &want));
+        let db = smoothscale::models::golden::psnr(&got.data, &want.data);
+        let err = max_abs_diff(&got, &want);
         eprintln!("golden {name}: fp16 graph PSNR {db:.1} dB, max abs {err:e}");
         assert!(db >= 45.0, "{name}: fp16 graph PSNR {db:.1} dB < 45");
         checked += 1;

@@ -167,12 +167,7 @@ fn compare_parts(
             ];
             let got = flow.run(&inputs).unwrap().remove(0);
             assert_eq!(got.shape, want.shape);
-            let err = got
-                .data
-                .iter()
-                .zip(&want.data)
-                .map(|(a, b)| (a - b).abs())
-                .fold(0.0f32, f32::max);
+            let err = crate::models::golden::max_abs_err(&got.data, &want.data);
             assert!(err < tolerance, "frames {i}, {j} at t={t}: max abs {err}");
             let moved = want.data.iter().zip(&frames[i].data);
             assert!(
