@@ -15,6 +15,7 @@ pub mod frame;
 pub mod models;
 pub mod nvcodec;
 pub mod pipeline;
+pub mod recent;
 pub mod scene;
 pub mod tensorrt;
 pub mod tiling;

@@ -22,54 +22,7 @@ use cudarc::driver::{sys, CudaEvent, CudaStream};
 
 use super::buffer::DeviceFrame;
 use super::error::DeviceError;
-
-/// One event per key (a stream): the bookkeeping of [`FrameSync`]'s read events, apart from CUDA
-/// so it can be tested without a GPU.
-#[derive(Debug)]
-pub struct PerStream<K, E> {
-    entries: Vec<(K, E)>,
-}
-
-impl<K, E> Default for PerStream<K, E> {
-    fn default() -> Self {
-        PerStream {
-            entries: Vec::new(),
-        }
-    }
-}
-
-impl<K: PartialEq, E> PerStream<K, E> {
-    /// The event of `key`, made with `make` the first time `key` is seen.
-    pub fn get_or_make<Err>(
-        &mut self,
-        key: K,
-        make: impl FnOnce() -> Result<E, Err>,
-    ) -> Result<&E, Err> {
-        let at = match self.entries.iter().position(|(k, _)| *k == key) {
-            Some(at) => at,
-            None => {
-                self.entries.push((key, make()?));
-                self.entries.len() - 1
-            }
-        };
-        Ok(&self.entries[at].1)
-    }
-
-    /// Every key's event, in the order the keys were first seen.
-    pub fn events(&self) -> impl Iterator<Item = &E> {
-        self.entries.iter().map(|(_, e)| e)
-    }
-
-    /// The number of keys seen.
-    pub fn len(&self) -> usize {
-        self.entries.len()
-    }
-
-    /// Whether no key was seen.
-    pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
-    }
-}
+use crate::recent::Recent;
 
 /// A stream's identity: its driver handle (unique while the stream lives, and a frame's events
 /// never outlive the streams of the run).
@@ -81,7 +34,7 @@ fn stream_key(stream: &CudaStream) -> usize {
 #[derive(Debug, Default)]
 pub struct FrameSync {
     ready: Option<CudaEvent>,
-    reads: Mutex<PerStream<usize, CudaEvent>>,
+    reads: Mutex<Recent<usize, CudaEvent>>,
 }
 
 fn new_event(stream: &CudaStream) -> Result<CudaEvent, DeviceError> {
@@ -132,7 +85,7 @@ impl FrameSync {
     /// freed only after they are done.
     pub fn record_read(&self, stream: &CudaStream) -> Result<(), DeviceError> {
         let mut reads = self.reads.lock().unwrap_or_else(PoisonError::into_inner);
-        let event = reads.get_or_make(stream_key(stream), || new_event(stream))?;
+        let event = reads.get_or_try_insert(stream_key(stream), || new_event(stream))?;
         event
             .record(stream)
             .map_err(DeviceError::driver("recording a frame's read event"))
@@ -142,7 +95,7 @@ impl FrameSync {
     /// the frame drops, before its memory is freed on `owner`.
     pub(crate) fn release_on(&mut self, owner: &Arc<CudaStream>) {
         let reads = self.reads.get_mut().unwrap_or_else(PoisonError::into_inner);
-        for event in reads.events() {
+        for event in reads.values() {
             if let Err(e) = owner.wait(event) {
                 // Drop cannot fail: the context keeps the error for its next checked call.
                 log::warn!("freeing a frame without waiting for a reader: {e}");
@@ -193,10 +146,10 @@ mod tests {
     #[test]
     fn one_event_per_stream_made_once() {
         let mut made = 0;
-        let mut reads: PerStream<usize, u32> = PerStream::default();
+        let mut reads: Recent<usize, u32> = Recent::default();
         for key in [7, 7, 9, 7, 9] {
             let e = reads
-                .get_or_make(key, || {
+                .get_or_try_insert(key, || {
                     made += 1;
                     Ok::<_, ()>(key as u32 * 10)
                 })
@@ -205,15 +158,18 @@ mod tests {
         }
         assert_eq!(made, 2, "a second read on a stream re-records its event");
         assert_eq!(reads.len(), 2);
-        assert_eq!(reads.events().copied().collect::<Vec<_>>(), vec![70, 90]);
+        assert_eq!(reads.values().copied().collect::<Vec<_>>(), vec![70, 90]);
     }
 
     #[test]
     fn a_failed_event_is_not_kept() {
-        let mut reads: PerStream<usize, u32> = PerStream::default();
-        assert_eq!(reads.get_or_make(1, || Err("no event")), Err("no event"));
+        let mut reads: Recent<usize, u32> = Recent::default();
+        assert_eq!(
+            reads.get_or_try_insert(1, || Err("no event")),
+            Err("no event")
+        );
         assert!(reads.is_empty());
-        assert_eq!(reads.get_or_make(1, || Ok::<_, ()>(5)), Ok(&5));
+        assert_eq!(reads.get_or_try_insert(1, || Ok::<_, ()>(5)), Ok(&5));
         assert_eq!(reads.len(), 1);
     }
 

@@ -57,13 +57,8 @@ impl TileBatch {
         slot_width: usize,
         slot_height: usize,
     ) -> Result<Self, DeviceError> {
-        let bytes = Self::bytes(format, tiles, slot_width, slot_height)?;
-        Ok(TileBatch {
-            format,
-            tiles,
-            slot_width,
-            slot_height,
-            data: alloc_zeroed(stream, bytes)?,
+        Self::filled(format, (tiles, slot_width, slot_height), |bytes| {
+            alloc_zeroed(stream, bytes)
         })
     }
 
@@ -71,8 +66,18 @@ impl TileBatch {
     pub fn copy_from_host(
         stream: &Arc<CudaStream>,
         format: PixelFormat,
-        (tiles, slot_width, slot_height): (usize, usize, usize),
+        slots: (usize, usize, usize),
         host: &[u8],
+    ) -> Result<Self, DeviceError> {
+        Self::filled(format, slots, |bytes| upload(stream, host, bytes))
+    }
+
+    /// A batch of `tiles` slots of `slot_width` x `slot_height` whose memory `make` gives, for the
+    /// batch's checked byte size.
+    fn filled(
+        format: PixelFormat,
+        (tiles, slot_width, slot_height): (usize, usize, usize),
+        make: impl FnOnce(usize) -> Result<CudaSlice<u8>, DeviceError>,
     ) -> Result<Self, DeviceError> {
         let bytes = Self::bytes(format, tiles, slot_width, slot_height)?;
         Ok(TileBatch {
@@ -80,7 +85,7 @@ impl TileBatch {
             tiles,
             slot_width,
             slot_height,
-            data: upload(stream, host, bytes)?,
+            data: make(bytes)?,
         })
     }
 

@@ -69,11 +69,12 @@ pub fn half_graph(onnx: &[u8]) -> Result<Vec<u8>, GraphError> {
 
 /// `model` rewritten for fp16 arithmetic (see the module documentation).
 pub fn to_half(mut model: ModelProto) -> Result<ModelProto, GraphError> {
-    let graph = model
+    let mut graph = model
         .graph
         .take()
         .ok_or_else(|| GraphError::Unsupported("the ONNX model has no graph".into()))?;
-    model.graph = Some(Rewrite::new(&graph).run(graph)?);
+    let originals = std::mem::take(&mut graph.initializer);
+    model.graph = Some(Rewrite::new(&graph, originals).run(graph)?);
     Ok(model)
 }
 
@@ -88,15 +89,18 @@ struct Rewrite {
     /// Element type of every value of the original graph.
     types: HashMap<String, i32>,
     forms: HashMap<String, Forms>,
-    /// The original float initializers, converted to fp16 when fp16 arithmetic reads them.
-    float_inits: HashMap<String, TensorProto>,
+    /// The original initializers.
+    originals: Vec<TensorProto>,
+    /// Where the float ones are in `originals`, converted to fp16 when fp16 arithmetic reads them.
+    float_inits: HashMap<String, usize>,
     taken: HashSet<String>,
     nodes: Vec<NodeProto>,
     inits: Vec<TensorProto>,
 }
 
 impl Rewrite {
-    fn new(graph: &GraphProto) -> Self {
+    /// The rewrite of `graph`, whose initializers (taken out of it) are `originals`.
+    fn new(graph: &GraphProto, originals: Vec<TensorProto>) -> Self {
         let mut types = HashMap::new();
         let mut forms = HashMap::new();
         let mut taken = HashSet::new();
@@ -115,14 +119,14 @@ impl Rewrite {
             taken.insert(name);
         }
         let mut float_inits = HashMap::new();
-        for init in &graph.initializer {
+        for (at, init) in originals.iter().enumerate() {
             let name = init.name.clone().unwrap_or_default();
             let elem = init.data_type.unwrap_or_default();
             types.insert(name.clone(), elem);
             forms.insert(name.clone(), fp32_form(&name));
             taken.insert(name.clone());
             if elem == FLOAT {
-                float_inits.insert(name, init.clone());
+                float_inits.insert(name, at);
             }
         }
         for node in &graph.node {
@@ -131,6 +135,7 @@ impl Rewrite {
         Rewrite {
             types,
             forms,
+            originals,
             float_inits,
             taken,
             nodes: Vec::new(),
@@ -140,7 +145,6 @@ impl Rewrite {
 
     fn run(mut self, mut graph: GraphProto) -> Result<GraphProto, GraphError> {
         let nodes = std::mem::take(&mut graph.node);
-        let initializer = std::mem::take(&mut graph.initializer);
         for n in nodes {
             self.node(n)?;
         }
@@ -155,7 +159,7 @@ impl Rewrite {
         }
         // Keep the original initializers something still reads (an fp32 node, or a non-float one).
         let read: HashSet<&String> = self.nodes.iter().flat_map(|n| n.input.iter()).collect();
-        let kept: Vec<TensorProto> = initializer
+        let kept: Vec<TensorProto> = std::mem::take(&mut self.originals)
             .into_iter()
             .filter(|i| i.name.as_ref().is_some_and(|n| read.contains(n)))
             .collect();
@@ -194,8 +198,8 @@ impl Rewrite {
         }
         let name = if half {
             let name = self.fresh(&format!("{value}.f16"));
-            if let Some(init) = self.float_inits.get(value) {
-                let converted = half_initializer(init, &name)?;
+            if let Some(&at) = self.float_inits.get(value) {
+                let converted = half_initializer(&self.originals[at], &name)?;
                 self.inits.push(converted);
             } else {
                 let from = other.ok_or_else(|| unknown(value))?;

@@ -27,8 +27,8 @@ use crate::tensorrt::EngineCache;
 
 #[path = "rife_cache.rs"]
 mod cache;
+use crate::recent::Recent;
 pub use cache::FeatureCache;
-use cache::Recent;
 
 const STAGE: &str = "RIFE";
 /// Timestep tensors kept on the device (a job uses a handful: 1/N .. (N-1)/N, or many for an
