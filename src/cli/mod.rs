@@ -2,6 +2,7 @@
 
 mod batch;
 mod bench;
+mod calibrate;
 mod doctor;
 mod engine_build;
 mod export_onnx;
@@ -43,6 +44,8 @@ enum Command {
     Batch(Box<batch::BatchArgs>),
     /// Write the ONNX graph of a model file.
     ExportOnnx(export_onnx::ExportOnnxArgs),
+    /// Measure an upscaler's fp8 calibration on a clip (on the CPU), with a quality report.
+    Calibrate(calibrate::CalibrateArgs),
     /// Build the TensorRT engine of a model for this GPU (or find it in the engine cache).
     EngineBuild(engine_build::EngineBuildArgs),
     /// Time each stage on a fixed synthetic workload; compare with a baseline.
@@ -61,6 +64,7 @@ pub fn main() -> ExitCode {
         Command::Run(args) => run::run(args, cli.quiet, cli.verbose),
         Command::Batch(args) => batch::run(args, cli.quiet, cli.verbose),
         Command::ExportOnnx(args) => export_onnx::run(args),
+        Command::Calibrate(args) => calibrate::run(args, cli.quiet),
         Command::EngineBuild(args) => engine_build::run(args, cli.quiet),
         Command::Verify(args) => verify::run(args),
         Command::Bench(args) => bench::run(args, cli.quiet),

@@ -1,5 +1,6 @@
 //! The networks: checkpoint readers, the ONNX graphs built from them, and their CPU runner.
 
+pub mod calibration;
 pub mod checkpoint;
 pub mod golden;
 pub mod npy;

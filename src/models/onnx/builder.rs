@@ -70,7 +70,8 @@ pub fn attr_ints(name: &str, v: &[i64]) -> AttributeProto {
     }
 }
 
-fn value_info(name: &str, elem: DataType, dims: &[Dim]) -> ValueInfoProto {
+/// A value's name, element type and shape.
+pub(crate) fn value_info(name: &str, elem: DataType, dims: &[Dim]) -> ValueInfoProto {
     let dim = dims
         .iter()
         .map(|d| Dimension {

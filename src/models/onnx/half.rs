@@ -343,16 +343,21 @@ fn set_cast_to(n: &mut NodeProto, to: i32) {
     }
 }
 
-/// A float initializer as an fp16 one called `name`; a value fp16 cannot hold is an error.
-fn half_initializer(init: &TensorProto, name: &str) -> Result<TensorProto, GraphError> {
-    let original = init.name.clone().unwrap_or_default();
-    let values: Vec<f32> = match &init.raw_data {
+/// The values of a float32 initializer.
+pub(super) fn float_values(init: &TensorProto) -> Vec<f32> {
+    match &init.raw_data {
         Some(raw) => raw
             .chunks_exact(4)
             .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
             .collect(),
         None => init.float_data.clone(),
-    };
+    }
+}
+
+/// A float initializer as an fp16 one called `name`; a value fp16 cannot hold is an error.
+fn half_initializer(init: &TensorProto, name: &str) -> Result<TensorProto, GraphError> {
+    let original = init.name.clone().unwrap_or_default();
+    let values = float_values(init);
     let mut raw = Vec::with_capacity(values.len() * 2);
     for v in values {
         let h = half::f16::from_f32(v);

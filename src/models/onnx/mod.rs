@@ -6,6 +6,7 @@
 
 pub mod builder;
 pub mod error;
+pub mod fp8;
 pub mod half;
 pub mod hparams;
 mod layers;

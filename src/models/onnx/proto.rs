@@ -15,6 +15,8 @@ pub enum DataType {
     Bool = 9,
     /// 16-bit IEEE float.
     Float16 = 10,
+    /// 8-bit float, 4 exponent and 3 mantissa bits, finite only (FP8 E4M3).
+    Float8E4M3Fn = 17,
 }
 
 /// `AttributeProto.AttributeType` values used here.
