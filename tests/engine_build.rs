@@ -142,3 +142,67 @@ fn conflicting_or_missing_arguments_exit_2() {
         error_line(&out);
     }
 }
+
+#[test]
+fn fp8_needs_a_readable_calibration_and_only_fp8_takes_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let frame = ["--model", "m.pth", "--height", "64", "--width", "64"];
+    fn with<'a>(frame: &[&'a str], extra: &[&'a str]) -> Vec<&'a str> {
+        [frame, extra].concat()
+    }
+    // Usage: fp8 without a calibration, a calibration without fp8 (exit 2, before TensorRT).
+    let (out, _) = engine_build(&with(&frame, &["--precision", "fp8"]));
+    assert_eq!(out.status.code(), Some(2));
+    let line = error_line(&out);
+    assert!(
+        line.contains("needs --calibration") && line.contains("smoothscale calibrate"),
+        "{line}"
+    );
+    let (out, _) = engine_build(&with(&frame, &["--calibration", "cal.json"]));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(error_line(&out).contains("not fp16"));
+    // A file that is not a calibration is named, before TensorRT is looked for.
+    let bad = dir.path().join("cal.json");
+    std::fs::write(&bad, "{\"format\": 1}").unwrap();
+    let (out, _) = engine_build(&with(
+        &frame,
+        &["--precision", "fp8", "--calibration", bad.to_str().unwrap()],
+    ));
+    assert_eq!(out.status.code(), Some(1));
+    let line = error_line(&out);
+    assert!(
+        line.contains("is not a smoothscale fp8 calibration"),
+        "{line}"
+    );
+}
+
+#[test]
+fn run_takes_an_fp8_calibration_only_on_the_cuda_backend() {
+    let Some(clip) = common::shared_clip("plant_320x240_h264_aac.mp4") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.mp4");
+    let cal = dir.path().join("cal.json");
+    std::fs::write(&cal, "{}").unwrap();
+    let o = common::smoothscale()
+        .args(["run", clip.to_str().unwrap(), out.to_str().unwrap()])
+        .args(["--upscale", "2x", "--backend", "cpu", "--fp8-calibration"])
+        .arg(&cal)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let line = error_line(&o);
+    assert!(
+        line.contains("--fp8-calibration is for --backend cuda"),
+        "{line}"
+    );
+    assert!(!out.exists());
+    // Without --upscale there is nothing to calibrate: a usage error.
+    let o = common::smoothscale()
+        .args(["run", clip.to_str().unwrap(), out.to_str().unwrap()])
+        .args(["--fp8-calibration", cal.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+}

@@ -1,5 +1,6 @@
 //! TensorRT on a GPU: every golden case of `../shared/golden` through an engine built by
-//! `smoothscale::tensorrt` (fp32: max abs <= 2e-3; fp16: PSNR >= 45 dB), and the engine cache's
+//! `smoothscale::tensorrt` (fp32: max abs <= 2e-3; fp16: PSNR >= 45 dB; the upscalers in fp8,
+//! calibrated on the case's input, on GPUs that have it: PSNR >= 38 dB), and the engine cache's
 //! miss / hit / rebuild with real builds. Skipped, with the reason, without a CUDA device,
 //! TensorRT or the shared data. Not yet run on a GPU.
 
@@ -9,12 +10,20 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use cudarc::driver::CudaContext;
+use prost::Message as _;
+use smoothscale::models::calibration::{
+    measure_ranges, Calibration, Quality, Spread, CALIBRATION_FORMAT,
+};
 use smoothscale::models::checkpoint;
 use smoothscale::models::golden::{max_abs_err, psnr, CaseKind, GoldenCase, GoldenSet};
+use smoothscale::models::onnx::fp8::HEADROOM;
+use smoothscale::models::onnx::proto::ModelProto;
+use smoothscale::models::onnx::GraphShape;
+use smoothscale::models::runtime::graph_for;
 use smoothscale::models::runtime::model::{crop, reflect_pad, zero_pad};
 use smoothscale::models::weights::Tensor;
 use smoothscale::pipeline::Tiling;
-use smoothscale::tensorrt::builder::{prepare, Toolchain};
+use smoothscale::tensorrt::builder::{model_sha256, prepare, Toolchain};
 use smoothscale::tensorrt::jobs::shape_for_job;
 use smoothscale::tensorrt::spec::{output_shape, BuildOptions, Network};
 use smoothscale::tensorrt::stage::{Input, TensorRtStage};
@@ -60,7 +69,7 @@ fn run_case(
     set: &GoldenSet,
     case: &GoldenCase,
     cache: &EngineCache,
-    precision: EnginePrecision,
+    options: BuildOptions,
 ) -> (Tensor, Tensor) {
     let model = case.weights_path(&shared_root()).unwrap();
     let arch = checkpoint::load(&model).unwrap().architecture;
@@ -78,7 +87,7 @@ fn run_case(
     };
     let shape = shape_for_job(net, w, h, whole);
     let (ph, pw) = shape.input_size();
-    let prepared = prepare(&model, shape, options(precision), tc.target()).unwrap();
+    let prepared = prepare(&model, shape, options, tc.target()).unwrap();
     if !matches!(
         cache.decide(&prepared.stem, &prepared.key),
         CacheDecision::Hit { .. }
@@ -144,7 +153,14 @@ fn golden_cases_through_fp32_engines() {
     let cache = EngineCache::new(dir.path());
     let mut failures = Vec::new();
     for case in &set.cases {
-        let (got, want) = run_case(&ctx, &tc, &set, case, &cache, EnginePrecision::Fp32);
+        let (got, want) = run_case(
+            &ctx,
+            &tc,
+            &set,
+            case,
+            &cache,
+            options(EnginePrecision::Fp32),
+        );
         assert_eq!(got.shape, want.shape, "{}", case.name);
         let err = max_abs_err(&got.data, &want.data);
         eprintln!("{} fp32 max_abs_err={err:.3e}", case.name);
@@ -164,7 +180,14 @@ fn golden_cases_through_fp16_engines() {
     let cache = EngineCache::new(dir.path());
     let mut failures = Vec::new();
     for case in &set.cases {
-        let (got, want) = run_case(&ctx, &tc, &set, case, &cache, EnginePrecision::Fp16);
+        let (got, want) = run_case(
+            &ctx,
+            &tc,
+            &set,
+            case,
+            &cache,
+            options(EnginePrecision::Fp16),
+        );
         assert_eq!(got.shape, want.shape, "{}", case.name);
         let db = psnr(&got.data, &want.data);
         eprintln!("{} fp16 psnr={db:.2} dB", case.name);
@@ -173,6 +196,72 @@ fn golden_cases_through_fp16_engines() {
         }
     }
     assert!(failures.is_empty(), "under 45 dB: {failures:?}");
+}
+
+/// fp8 on GPUs of compute capability 8.9 and newer: each golden upscaler case calibrated on its
+/// own input (the ranges `smoothscale calibrate` would measure on a clip). On the CPU the same
+/// fp8 graphs reach 42.9 to 57.5 dB (`tests/calibration.rs`); 38 dB leaves TensorRT's kernels
+/// some room.
+#[test]
+fn golden_upscalers_through_fp8_engines() {
+    let Some((ctx, tc, set)) = setup() else {
+        return;
+    };
+    let cc = tc.target().compute_capability;
+    if (cc.major, cc.minor) < (8, 9) {
+        common::gpu::skip(&format!("compute capability {cc} has no fp8"));
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let cache = EngineCache::new(dir.path());
+    let mut failures = Vec::new();
+    for case in &set.cases {
+        if case.kind != Ok(CaseKind::Upscale) {
+            continue;
+        }
+        let model = case.weights_path(&shared_root()).unwrap();
+        let loaded = checkpoint::load(&model).unwrap();
+        let (_, graph) = graph_for(
+            loaded.architecture,
+            &loaded.state_dict,
+            GraphShape::dynamic(),
+        )
+        .unwrap();
+        let graph = ModelProto::decode(&graph[..]).unwrap();
+        let input = set.tensor(case, "input").unwrap();
+        let ranges = measure_ranges(&graph, &[&input], 0, &mut || {}).unwrap();
+        let none = Spread {
+            min: 0.0,
+            mean: 0.0,
+        };
+        let calibration = Calibration {
+            format: CALIBRATION_FORMAT,
+            model_sha256: model_sha256(&model).unwrap(),
+            architecture: loaded.architecture.to_string(),
+            clip: case.name.clone(),
+            samples: 1,
+            crop: input.shape[3],
+            headroom: HEADROOM,
+            ranges,
+            quality: Quality {
+                samples: 0,
+                fp8_psnr_db: none,
+                fp8_max_abs: 0.0,
+                fp16_psnr_db: none,
+                fp16_max_abs: 0.0,
+            },
+        };
+        let fp8 =
+            options(EnginePrecision::Fp8).with_calibration(PathBuf::from("cal.json"), calibration);
+        let (got, want) = run_case(&ctx, &tc, &set, case, &cache, fp8);
+        assert_eq!(got.shape, want.shape, "{}", case.name);
+        let db = psnr(&got.data, &want.data);
+        eprintln!("{} fp8 psnr={db:.2} dB", case.name);
+        if db.is_nan() || db < 38.0 {
+            failures.push(format!("{}: {db:.2} dB", case.name));
+        }
+    }
+    assert!(failures.is_empty(), "under 38 dB: {failures:?}");
 }
 
 #[test]

@@ -392,6 +392,49 @@ fn check_half(name: &str, fp32: &[u8], inputs: &[(&str, &Tensor)]) {
     assert!(err < 2e-2, "{name}: max abs {err}");
 }
 
+/// The fp8 graphs (Q/DQ in FP8 E4M3 before the convolutions with 16-multiple channels, opset 19)
+/// pass the official checker's strict type inference, ONNX Runtime runs them, and with ranges
+/// measured on the input they stay near the fp32 graph.
+#[test]
+fn fp8_graphs_type_check_and_stay_close() {
+    if !python_ready() {
+        return;
+    }
+    let mut rng = Rng(8);
+    let image = rng.image(&[1, 3, 16, 12]);
+    let inputs = [("input", &image)];
+    let srvgg_sd = srvgg_weights(&mut rng, 16, 3, 4);
+    let rrdb_sd = rrdb_weights(&mut rng, 32, 1, 16, 2);
+    for shape in [GraphShape::fixed(16, 12), GraphShape::dynamic()] {
+        check_fp8("srvgg", &srvgg(&srvgg_sd, shape).unwrap(), &image, &inputs);
+        check_fp8(
+            "rrdbnet",
+            &rrdbnet(&rrdb_sd, shape).unwrap(),
+            &image,
+            &inputs,
+        );
+    }
+}
+
+fn check_fp8(name: &str, fp32: &[u8], image: &Tensor, inputs: &[(&str, &Tensor)]) {
+    use prost::Message as _;
+    use smoothscale::models::calibration::measure_ranges;
+    use smoothscale::models::onnx::fp8::to_fp8;
+    use smoothscale::models::onnx::proto::ModelProto;
+
+    let model = ModelProto::decode(fp32).unwrap();
+    // The ranges through the library's ONNX Runtime; the graphs through Python's.
+    let ranges = measure_ranges(&model, &[image], 1, &mut || {}).unwrap();
+    assert!(!ranges.is_empty(), "{name}: no fp8 convolution");
+    let fp8 = to_fp8(model, &ranges).unwrap().encode_to_vec();
+    let want = run_onnx(fp32, inputs);
+    let got = run_onnx(&fp8, inputs);
+    let db = smoothscale::models::golden::psnr(&got.data, &want.data);
+    let err = max_abs_diff(&got, &want);
+    eprintln!("{name}: fp8 graph against fp32, PSNR {db:.1} dB, max abs {err:e}");
+    assert!(db > 30.0 && err > 0.0, "{name}: PSNR {db}, max abs {err}");
+}
+
 /// With all IFBlock outputs zero except block4's biases, the flow is a constant integer shift
 /// and the mask a constant, so the output is a known blend of shifted inputs. This checks the
 /// warp (direction, normalisation, border), DepthToSpace CRD order and the final merge.

@@ -71,6 +71,10 @@ pub struct Settings {
     /// NVENC's constant quality (CUDA backend only; absent in older records).
     #[serde(default)]
     pub cq: Option<u8>,
+    /// The fp8 calibration of the upscaler's engine, by fingerprint (CUDA backend only; absent
+    /// in older records and without one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fp8_calibration: Option<String>,
     pub scene_threshold: Option<String>,
     pub upscale: Option<usize>,
     pub tile: usize,
@@ -93,7 +97,11 @@ impl Settings {
             codec: job.codec.map(|c| format!("{c:?}").to_lowercase()),
             crf: job.crf,
             preset: job.preset.clone(),
-            cq: job.gpu.map(|g| g.cq),
+            cq: job.gpu.as_ref().map(|g| g.cq),
+            fp8_calibration: job
+                .gpu
+                .as_ref()
+                .and_then(|g| g.upscale_engine.calibration_fingerprint()),
             scene_threshold: m.cut_threshold.map(|t| t.to_string()),
             upscale: m.upscale.as_ref().map(|(factor, _)| *factor),
             tile: m.tiling.tile,
@@ -198,6 +206,7 @@ mod tests {
                 crf: 18,
                 preset: "medium".into(),
                 cq: None,
+                fp8_calibration: None,
                 scene_threshold: Some("0.12".into()),
                 upscale: None,
                 tile: 0,

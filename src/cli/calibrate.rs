@@ -57,9 +57,9 @@ pub fn run(args: &CalibrateArgs, quiet: bool) -> anyhow::Result<ExitCode> {
             ProgressDrawTarget::stderr()
         },
     );
-    if let Ok(style) =
-        ProgressStyle::with_template("{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} {msg} ETA {eta}")
-    {
+    if let Ok(style) = ProgressStyle::with_template(
+        "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} {msg} ETA {eta}",
+    ) {
         bar.set_style(style);
     }
     let cal = calibrate((&loaded, &sha), &args.clip, settings, &mut |p| match p {

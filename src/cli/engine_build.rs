@@ -9,6 +9,7 @@ use std::time::Duration;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use smoothscale::models::calibration::Calibration;
 use smoothscale::pipeline::cuda::engines::{ensure_prepared, prepare_engines, EngineEvent};
 use smoothscale::pipeline::find_model;
 use smoothscale::tensorrt::builder::{PreparedEngine, Toolchain};
@@ -46,9 +47,13 @@ pub struct EngineBuildArgs {
     /// Tiled engine: largest batch of tiles per call (the engine takes 1 to B; default 1).
     #[arg(long, value_name = "B", requires = "tile", conflicts_with = "height", value_parser = clap::value_parser!(u32).range(1..=MAX_BATCH as i64))]
     batch: Option<u32>,
-    /// Kernel precision (default fp16; bf16 needs TensorRT 10).
+    /// Kernel precision (default fp16; bf16 needs TensorRT 10; fp8 needs --calibration and an
+    /// upscaler).
     #[arg(long, value_parser = ["fp32", "fp16", "bf16", "fp8"])]
     precision: Option<String>,
+    /// fp8: the calibration to build with (`smoothscale calibrate` writes it).
+    #[arg(long, value_name = "CAL.json")]
+    calibration: Option<PathBuf>,
     /// The engine cache to write into (default: $SMOOTHSCALE_ENGINE_CACHE, else
     /// ~/.cache/smoothscale/engines).
     #[arg(long, value_name = "DIR")]
@@ -94,7 +99,23 @@ pub fn run(args: &EngineBuildArgs, quiet: bool) -> anyhow::Result<ExitCode> {
         Some(p) => Some(p.parse().map_err(anyhow::Error::msg)?),
         None => None,
     };
-    let options = profile.options(precision, args.workspace, args.opt_level);
+    let mut options = profile.options(precision, args.workspace, args.opt_level);
+    match (&args.calibration, options.precision) {
+        (None, EnginePrecision::Fp8) => {
+            return usage(
+                "--precision fp8 needs --calibration CAL.json (made by `smoothscale calibrate \
+                 --model MODEL --clip CLIP --out CAL.json`)",
+            )
+        }
+        (Some(_), p) if p != EnginePrecision::Fp8 => {
+            return usage(&format!("--calibration is for --precision fp8, not {p}"))
+        }
+        (Some(path), _) => {
+            let cal = Calibration::read(path)?;
+            options = options.with_calibration(path.clone(), cal);
+        }
+        (None, _) => {}
+    }
     if args.model.is_none() && profile.model.is_none() {
         return usage("give --model, or a --profile that names one");
     }
@@ -120,7 +141,7 @@ pub fn run(args: &EngineBuildArgs, quiet: bool) -> anyhow::Result<ExitCode> {
         "TensorRT {} on {} (compute capability {})",
         target.tensorrt_version, target.gpu_name, target.compute_capability
     );
-    let engines = prepare_engines(&model, shape, options, target)?;
+    let engines = prepare_engines(&model, shape, options.clone(), target)?;
     if engines.len() > 1 {
         println!(
             "{} engines: RIFE's feature encoder (run once per source frame) and the rest (run \

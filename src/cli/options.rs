@@ -6,7 +6,10 @@ use clap::{Args, ValueEnum};
 
 use smoothscale::cuda::backend::{self, Requested};
 use smoothscale::doctor::probe::probe_cuda_pieces;
+use smoothscale::models::calibration::Calibration;
 use smoothscale::pipeline::{self, Job};
+use smoothscale::tensorrt::spec::BuildOptions;
+use smoothscale::tensorrt::EnginePrecision;
 use smoothscale::timeline::{RateMode, Rational};
 use smoothscale::video::{VideoCodec, Window};
 
@@ -91,6 +94,10 @@ pub struct ProcessOptions {
     #[arg(long, default_value_t = smoothscale::nvcodec::DEFAULT_CQ,
           value_parser = clap::value_parser!(u8).range(1..=51))]
     cq: u8,
+    /// With --backend cuda and --upscale: build and use an fp8 upscaler engine with this
+    /// calibration (`smoothscale calibrate`; needs compute capability 8.9 or newer).
+    #[arg(long, value_name = "CAL.json", requires = "upscale")]
+    fp8_calibration: Option<PathBuf>,
     /// With --backend cuda: stop with the `engine-build` command to run instead of building a
     /// missing or outdated TensorRT engine (builds take minutes).
     #[arg(long)]
@@ -169,9 +176,21 @@ impl ProcessOptions {
         if let Some(bytes) = self.max_memory {
             limits.max_memory = bytes;
         }
+        let upscale_engine = match &self.fp8_calibration {
+            None => BuildOptions::default(),
+            Some(_) if backend != backend::Backend::Cuda => {
+                anyhow::bail!("--fp8-calibration is for --backend cuda (TensorRT fp8 engines)")
+            }
+            Some(path) => BuildOptions {
+                precision: EnginePrecision::Fp8,
+                ..BuildOptions::default()
+            }
+            .with_calibration(path.clone(), Calibration::read(path)?),
+        };
         let gpu = (backend == backend::Backend::Cuda).then_some(pipeline::GpuOptions {
             cq: self.cq,
             build_engines: !self.no_build,
+            upscale_engine,
         });
         if gpu.is_none() && (rife.is_some() || upscale.is_some()) {
             smoothscale::models::runtime::init()?;

@@ -61,12 +61,15 @@ pub struct Job {
 }
 
 /// Options of the CUDA backend.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GpuOptions {
     /// NVENC constant quality (1–51).
     pub cq: u8,
     /// Build missing or outdated TensorRT engines (`false`: stop naming the command instead).
     pub build_engines: bool,
+    /// How the upscaler's engine is built (fp16 by default; fp8 with a calibration). RIFE's
+    /// engines are always the default, fp16.
+    pub upscale_engine: crate::tensorrt::spec::BuildOptions,
 }
 
 /// Why a run failed.

@@ -13,11 +13,13 @@ use smoothscale_tensorrt_sys::{
 };
 
 use super::cache::{sha256_reader, ComputeCapability, EngineCache, EngineKey, EnginePrecision};
+use super::fp8::{check_calibration, fp8_graph};
 use super::manifest::{write_atomically, write_manifest, Manifest, MANIFEST_FORMAT};
 use super::spec::{
     check_precision, check_shape, engine_graph, engine_key, entry_stem, input_profiles,
     BuildOptions, EngineShape, Network, RifePart, SpecError, Target,
 };
+use crate::models::calibration::CalibrationError;
 use crate::models::checkpoint::{self, Architecture, CheckpointError};
 use crate::models::onnx::half::half_graph;
 use crate::models::runtime::{ModelKind, RuntimeError};
@@ -45,6 +47,9 @@ pub enum EngineBuildError {
     /// The shape or precision does not suit the network, GPU or TensorRT.
     #[error(transparent)]
     Spec(#[from] SpecError),
+    /// The fp8 calibration does not suit the model.
+    #[error(transparent)]
+    Calibration(#[from] CalibrationError),
     /// A file could not be read or written.
     #[error("cannot {what} {path}: {source}")]
     Io {
@@ -121,7 +126,11 @@ impl Toolchain {
         let builder = Builder::new(&self.trt)?;
         // fp16: the half-precision graph, strongly typed, so the types are exactly the graph's
         // (RIFE's warp stays fp32) with TensorRT 10 and 11 alike. bf16: TensorRT 10's flag.
-        let strongly_typed = prepared.options.precision == EnginePrecision::Fp16;
+        // fp8: the same, with the graph's Q/DQ pairs making the fp8 convolutions.
+        let strongly_typed = matches!(
+            prepared.options.precision,
+            EnginePrecision::Fp16 | EnginePrecision::Fp8
+        );
         let mut network = builder.network(strongly_typed)?;
         network.parse_onnx(&self.parser, &prepared.graph)?;
         let mut config = builder.config()?;
@@ -217,7 +226,8 @@ pub struct PreparedEngine {
     pub key: EngineKey,
     /// The cache entry's name.
     pub stem: String,
-    graph: Vec<u8>,
+    /// The ONNX graph TensorRT parses.
+    pub(crate) graph: Vec<u8>,
 }
 
 /// Reads `model`, checks the shape and precision, builds our ONNX graph of the whole network for
@@ -250,24 +260,30 @@ pub fn prepare_loaded(
         path: model.to_path_buf(),
         source: Box::new(source),
     };
+    let sha = model_sha256(model).map_err(io_error("read", model))?;
+    let calibration = check_calibration(&options, network, (model, &sha))?;
     let graph =
         engine_graph(loaded.architecture, part, &loaded.state_dict, shape).map_err(graph_error)?;
-    // fp16: the half-precision rewrite of the part's graph (see `build`).
-    let graph = if options.precision == EnginePrecision::Fp16 {
-        half_graph(&graph).map_err(|e| graph_error(RuntimeError::from(e)))?
-    } else {
-        graph
+    // fp16: the half-precision rewrite of the part's graph; fp8: that with the calibrated
+    // quantization (see `build`).
+    let rewrite = match (options.precision, calibration) {
+        (EnginePrecision::Fp16, _) => Some(half_graph(&graph)),
+        (EnginePrecision::Fp8, Some(cal)) => Some(fp8_graph(&graph, &cal.ranges)),
+        _ => None,
     };
-    let sha = model_sha256(model).map_err(io_error("read", model))?;
-    let key = engine_key(&sha, (loaded.architecture, part), shape, options, target);
+    let graph = match rewrite {
+        Some(rewritten) => rewritten.map_err(|e| graph_error(RuntimeError::from(e)))?,
+        None => graph,
+    };
+    let key = engine_key(&sha, (loaded.architecture, part), shape, &options, target);
     debug_assert_eq!(key.inputs, input_profiles(network, shape));
     Ok(PreparedEngine {
         architecture: loaded.architecture,
         network,
         shape,
+        stem: entry_stem(model, part, shape, options.precision),
         options,
         key,
-        stem: entry_stem(model, part, shape, options.precision),
         graph,
     })
 }

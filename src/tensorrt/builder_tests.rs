@@ -26,7 +26,11 @@ fn prepare_refuses_a_precision_before_reading_the_model() {
         width: 64,
     };
     let missing = Path::new("/nonexistent/model.pth");
-    let err = prepare(missing, shape, options, &target()).err().unwrap();
+    let turing = Target {
+        compute_capability: ComputeCapability { major: 7, minor: 5 },
+        ..target()
+    };
+    let err = prepare(missing, shape, options, &turing).err().unwrap();
     assert!(matches!(err, EngineBuildError::Spec(_)), "{err}");
     let err = prepare(missing, shape, BuildOptions::default(), &target())
         .err()
@@ -118,7 +122,7 @@ fn estimates_prefer_the_previous_build() {
                 height: 64,
                 width: 64,
             },
-            BuildOptions::default(),
+            &BuildOptions::default(),
             &target(),
         ),
         plan_bytes: 1,

@@ -1,4 +1,5 @@
-//! TensorRT engines: what engine a model needs (`spec`, `profile`), building it (`builder`), the
+//! TensorRT engines: what engine a model needs (`spec`, `profile`; `fp8` for calibrated fp8
+//! graphs), building it (`builder`), the
 //! cache that decides whether a built plan can be reused (`cache`, `manifest`), and running it on
 //! device buffers (`stage`, `interface`, `jobs`).
 //!
@@ -8,6 +9,7 @@
 
 pub mod builder;
 pub mod cache;
+pub mod fp8;
 pub mod graph;
 pub mod interface;
 pub mod jobs;

@@ -187,6 +187,7 @@ impl BuildProfile {
                 .or(self.workspace_mib)
                 .unwrap_or(d.workspace_mib),
             opt_level: opt_level.or(self.opt_level).unwrap_or(d.opt_level),
+            calibration: None,
         }
     }
 }

@@ -78,7 +78,7 @@ fn every_shipped_profile_parses_into_a_buildable_engine() {
         // Every engine a run of the profile's model uses (RIFE: its encoder and flow parts).
         for net in Network::of(arch).engines() {
             check_shape(net, shape).unwrap_or_else(|e| panic!("{name}: {e}"));
-            let key = engine_key(&"0".repeat(64), (arch, net.part), shape, options, &target);
+            let key = engine_key(&"0".repeat(64), (arch, net.part), shape, &options, &target);
             assert_eq!(key.inputs, input_profiles(net, shape), "{name}");
             let (side, batch) = (shape.input_size().0 as i64, shape.max_batch() as i64);
             let first = &key.inputs[0];

@@ -6,10 +6,12 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use super::cache::{ComputeCapability, EngineKey, EnginePrecision, InputProfile};
 pub use super::validate::{check_precision, check_shape, SpecError};
+use crate::models::calibration::Calibration;
 use crate::models::checkpoint::Architecture;
 use crate::models::onnx::builder::OPSET_VERSION;
 pub use crate::models::onnx::RifePart;
@@ -78,7 +80,7 @@ impl fmt::Display for EngineShape {
 }
 
 /// Builder settings that change the plan.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub struct BuildOptions {
     /// Kernel precision.
     pub precision: EnginePrecision,
@@ -86,7 +88,36 @@ pub struct BuildOptions {
     pub workspace_mib: u64,
     /// Builder optimization level, 0 to 5.
     pub opt_level: u8,
+    /// The activation ranges of an fp8 engine (`smoothscale calibrate`), with the file they
+    /// were read from; fp8 needs one and no other precision takes one.
+    pub calibration: Option<Arc<(PathBuf, Calibration)>>,
 }
+
+impl BuildOptions {
+    /// The options with `calibration` (read from `path`).
+    pub fn with_calibration(self, path: PathBuf, calibration: Calibration) -> Self {
+        BuildOptions {
+            calibration: Some(Arc::new((path, calibration))),
+            ..self
+        }
+    }
+
+    /// The calibration's fingerprint, if there is one.
+    pub fn calibration_fingerprint(&self) -> Option<String> {
+        self.calibration.as_ref().map(|c| c.1.fingerprint())
+    }
+}
+
+/// Equal when everything the plan depends on is (calibrations by fingerprint).
+impl PartialEq for BuildOptions {
+    fn eq(&self, other: &Self) -> bool {
+        (self.precision, self.workspace_mib, self.opt_level)
+            == (other.precision, other.workspace_mib, other.opt_level)
+            && self.calibration_fingerprint() == other.calibration_fingerprint()
+    }
+}
+
+impl Eq for BuildOptions {}
 
 impl Default for BuildOptions {
     fn default() -> Self {
@@ -94,6 +125,7 @@ impl Default for BuildOptions {
             precision: EnginePrecision::Fp16,
             workspace_mib: DEFAULT_WORKSPACE_MIB,
             opt_level: DEFAULT_OPT_LEVEL,
+            calibration: None,
         }
     }
 }
@@ -279,7 +311,7 @@ pub fn engine_key(
     model_sha256: &str,
     (arch, part): (Architecture, RifePart),
     shape: EngineShape,
-    options: BuildOptions,
+    options: &BuildOptions,
     target: &Target,
 ) -> EngineKey {
     let mut opts = BTreeMap::new();
@@ -291,6 +323,9 @@ pub fn engine_key(
         "optimization_level".to_string(),
         options.opt_level.to_string(),
     );
+    if let Some(fingerprint) = options.calibration_fingerprint() {
+        opts.insert("fp8_calibration".to_string(), fingerprint);
+    }
     let part_label = part_name(part).map_or(String::new(), |name| format!(" {name}"));
     EngineKey {
         model_sha256: model_sha256.to_string(),

@@ -88,7 +88,7 @@ pub fn check_shape(net: Network, shape: EngineShape) -> Result<(), SpecError> {
 
 /// Checks that `precision` can be built with `target`: bf16 needs compute capability 8.0, fp8
 /// 8.9. fp16 is built from our half-precision graph as a strongly typed network, with any
-/// TensorRT; bf16 uses TensorRT 10's precision flag, which TensorRT 11 does not have (its
+/// TensorRT, and fp8 from that graph with calibrated Q/DQ pairs, likewise; bf16 uses TensorRT 10's precision flag, which TensorRT 11 does not have (its
 /// networks take the graph's own types, and we make no bf16 graph).
 pub fn check_precision(precision: EnginePrecision, target: &Target) -> Result<(), SpecError> {
     let cc = target.compute_capability;
@@ -104,11 +104,6 @@ pub fn check_precision(precision: EnginePrecision, target: &Target) -> Result<()
             "fp8 needs compute capability 8.9 or newer; {} is {cc}",
             target.gpu_name
         )),
-        EnginePrecision::Fp8 => err(
-            "fp8 engines need a quantized graph (Q/DQ nodes with calibrated scales), which \
-             smoothscale does not make yet; use fp16"
-                .into(),
-        ),
         EnginePrecision::Bf16 if !target.has_precision_flags => err(format!(
             "TensorRT {} builds strongly typed networks only, with the graph's own types, and \
              smoothscale makes fp32 and fp16 graphs: bf16 is not available with it; use \

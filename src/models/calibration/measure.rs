@@ -57,34 +57,30 @@ pub fn calibrate(
         side,
     });
     let fp32 = decode(&fp32)?;
-    let (probe, outputs) = range_probe(fp32.clone())?;
-    let mut probe = CpuSession::new(&probe.encode_to_vec(), settings.threads)?;
     let held: Vec<usize> = (0..crops.len()).filter(|&k| held_out(k)).collect();
     let total = crops.len() + 2 * held.len();
     let mut done = 0;
-    let mut tick = |progress: &mut dyn FnMut(Progress)| {
+    let mut tick = || {
         done += 1;
         progress(Progress::Ran { done, total });
     };
-
-    let mut ranges: BTreeMap<String, f32> = BTreeMap::new();
+    let measured: Vec<&Tensor> = (0..crops.len())
+        .filter(|&k| !held_out(k))
+        .map(|k| &crops[k])
+        .collect();
+    let ranges = measure_ranges(&fp32, &measured, settings.threads, &mut tick)?;
     let mut references = Vec::with_capacity(held.len());
-    for (k, crop) in crops.iter().enumerate() {
-        let out = run(&mut probe, crop)?;
-        tick(progress);
-        if held_out(k) {
-            references.push(out.into_iter().next().ok_or_else(no_output)?);
-            continue;
-        }
-        for (probe_out, value) in outputs.iter().zip(&out[1..]) {
-            let amax = value.data.first().copied().unwrap_or(0.0);
-            for w in &probe_out.weights {
-                let r = ranges.entry(w.clone()).or_insert(0.0);
-                *r = r.max(amax);
-            }
-        }
+    let mut session = CpuSession::new(&fp32.encode_to_vec(), settings.threads)?;
+    for &k in &held {
+        references.push(
+            run(&mut session, &crops[k])?
+                .into_iter()
+                .next()
+                .ok_or_else(no_output)?,
+        );
+        tick();
     }
-    drop(probe);
+    drop(session);
 
     let fp8 = to_fp8(fp32.clone(), &ranges)?;
     let half = to_half(fp32)?;
@@ -94,7 +90,7 @@ pub fn calibrate(
         let mut scores = Vec::with_capacity(held.len());
         for (&k, reference) in held.iter().zip(&references) {
             let out = run(&mut session, &crops[k])?;
-            tick(progress);
+            tick();
             let got = out.first().ok_or_else(no_output)?;
             scores.push((
                 psnr(&got.data, &reference.data),
@@ -125,6 +121,31 @@ pub fn calibrate(
             fp16_max_abs: worst(&compared[1]),
         },
     })
+}
+
+/// The largest activation magnitude each fp8 convolution of the upscaler graph `fp32` reads over
+/// `inputs`, by weight name (the ranges of a calibration); `tick` hears of each run.
+pub fn measure_ranges(
+    fp32: &ModelProto,
+    inputs: &[&Tensor],
+    threads: usize,
+    tick: &mut dyn FnMut(),
+) -> Result<BTreeMap<String, f32>, CalibrationError> {
+    let (probe, outputs) = range_probe(fp32.clone())?;
+    let mut probe = CpuSession::new(&probe.encode_to_vec(), threads)?;
+    let mut ranges: BTreeMap<String, f32> = BTreeMap::new();
+    for input in inputs {
+        let out = run(&mut probe, input)?;
+        for (probe_out, value) in outputs.iter().zip(out.iter().skip(1)) {
+            let amax = value.data.first().copied().unwrap_or(0.0);
+            for w in &probe_out.weights {
+                let r = ranges.entry(w.clone()).or_insert(0.0);
+                *r = r.max(amax);
+            }
+        }
+        tick();
+    }
+    Ok(ranges)
 }
 
 /// Symbolic batch and size: one graph serves every crop.

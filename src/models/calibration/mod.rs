@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-pub use measure::{calibrate, Progress};
+pub use measure::{calibrate, measure_ranges, Progress};
 pub use samples::Settings;
 
 use crate::models::onnx::GraphError;
@@ -182,14 +182,19 @@ impl Calibration {
                 "larger than {MAX_CALIBRATION_BYTES} bytes"
             )));
         }
-        let cal: Calibration = serde_json::from_slice(&bytes).map_err(|e| invalid(e.to_string()))?;
+        let cal: Calibration =
+            serde_json::from_slice(&bytes).map_err(|e| invalid(e.to_string()))?;
         if cal.format != CALIBRATION_FORMAT {
             return Err(invalid(format!(
                 "format {} (this version reads {CALIBRATION_FORMAT})",
                 cal.format
             )));
         }
-        if let Some((w, r)) = cal.ranges.iter().find(|(_, r)| !(r.is_finite() && **r >= 0.0)) {
+        if let Some((w, r)) = cal
+            .ranges
+            .iter()
+            .find(|(_, r)| !(r.is_finite() && **r >= 0.0))
+        {
             return Err(invalid(format!("the range of `{w}` is {r}")));
         }
         if !(cal.headroom.is_finite() && cal.headroom >= 1.0) {

@@ -41,9 +41,7 @@ fn files_round_trip_and_bad_ones_are_refused_with_the_reason() {
     let e = Calibration::read(&path).unwrap_err().to_string();
     assert!(e.contains("format 99"), "{e}");
 
-    let text = serde_json::to_string(&cal)
-        .unwrap()
-        .replace("3.5", "-1.0");
+    let text = serde_json::to_string(&cal).unwrap().replace("3.5", "-1.0");
     std::fs::write(&path, text).unwrap();
     let e = Calibration::read(&path).unwrap_err().to_string();
     assert!(e.contains("`body.2.weight` is -1"), "{e}");
@@ -77,7 +75,10 @@ fn another_models_calibration_is_refused_naming_both() {
     let path = std::path::Path::new("cal.json");
     let model = std::path::Path::new("x2.pth");
     cal.check_model(path, model, &"ab".repeat(32)).unwrap();
-    let e = cal.check_model(path, model, &"ef".repeat(32)).unwrap_err().to_string();
+    let e = cal
+        .check_model(path, model, &"ef".repeat(32))
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("x2.pth") && e.contains(&"ef".repeat(32)), "{e}");
 }
 

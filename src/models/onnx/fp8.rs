@@ -74,8 +74,8 @@ pub fn sites(graph: &GraphProto) -> Vec<Site> {
                     .iter()
                     .all(|a| a.name.as_deref() != Some("group") || a.i == Some(1));
             let w = inits.get(n.input.get(1)?.as_str())?;
-            let channels_fit = w.dims.len() == 4
-                && w.dims[..2].iter().all(|&c| c % CHANNEL_MULTIPLE == 0);
+            let channels_fit =
+                w.dims.len() == 4 && w.dims[..2].iter().all(|&c| c % CHANNEL_MULTIPLE == 0);
             (plain && channels_fit && w.data_type == Some(FLOAT)).then(|| Site {
                 node: name.to_owned(),
                 activation: n.input[0].clone(),
@@ -110,7 +110,9 @@ pub fn range_probe(mut model: ModelProto) -> Result<(ModelProto, Vec<ProbeOutput
     for (k, (activation, weights)) in by_activation.into_iter().enumerate() {
         let abs = format!("fp8_probe_abs_{k}");
         let output = format!("fp8_probe_amax_{k}");
-        graph.node.push(node("Abs", &format!("{abs}_node"), &[&activation], &abs));
+        graph
+            .node
+            .push(node("Abs", &format!("{abs}_node"), &[&activation], &abs));
         let mut reduce = node("ReduceMax", &format!("{output}_node"), &[&abs], &output);
         reduce.attribute.push(attr_int("keepdims", 0));
         graph.node.push(reduce);
@@ -246,14 +248,27 @@ fn qdq(
     };
     let scale = format!("fp8.scale.{value}");
     let zero = format!("fp8.zero.{value}");
-    let raw = scales.iter().flat_map(|s| s.to_bits().to_le_bytes()).collect();
+    let raw = scales
+        .iter()
+        .flat_map(|s| s.to_bits().to_le_bytes())
+        .collect();
     graph.initializer.push(tensor(&scale, &dims, FLOAT16, raw));
     graph
         .initializer
         .push(tensor(&zero, &dims, FLOAT8, vec![0; scales.len()]));
     let (q, dq) = (format!("{value}.fp8"), format!("{value}.dq"));
-    let mut quantize = node("QuantizeLinear", &format!("fp8.q.{value}"), &[value, &scale, &zero], &q);
-    let mut dequantize = node("DequantizeLinear", &format!("fp8.dq.{value}"), &[&q, &scale, &zero], &dq);
+    let mut quantize = node(
+        "QuantizeLinear",
+        &format!("fp8.q.{value}"),
+        &[value, &scale, &zero],
+        &q,
+    );
+    let mut dequantize = node(
+        "DequantizeLinear",
+        &format!("fp8.dq.{value}"),
+        &[&q, &scale, &zero],
+        &dq,
+    );
     if let Some(axis) = axis {
         quantize.attribute.push(attr_int("axis", axis));
         dequantize.attribute.push(attr_int("axis", axis));

@@ -13,7 +13,9 @@ fn three_convs() -> ModelProto {
     let dims = |c: usize| [1, c, 4, 4].map(Dim::Fixed).to_vec();
     let x = g.input("x", DataType::Float, &dims(3));
     let ramp = |n: usize, amp: f32| -> Vec<f32> {
-        (0..n).map(|i| amp * ((i * 7 % 13) as f32 - 6.0) / 6.0).collect()
+        (0..n)
+            .map(|i| amp * ((i * 7 % 13) as f32 - 6.0) / 6.0)
+            .collect()
     };
     let w1 = g.const_f32("first.weight", &[16, 3, 1, 1], &ramp(48, 0.5));
     let b1 = g.const_f32("first.bias", &[16], &[0.0; 16]);
@@ -90,7 +92,10 @@ fn the_probe_adds_one_scalar_maximum_per_activation() {
     assert_eq!(g.output[0].name.as_deref(), Some("out"));
     assert_eq!(outputs.len(), 1);
     assert_eq!(outputs[0].weights, vec!["mid.weight".to_string()]);
-    assert_eq!(g.output[1].name.as_deref(), Some(outputs[0].output.as_str()));
+    assert_eq!(
+        g.output[1].name.as_deref(),
+        Some(outputs[0].output.as_str())
+    );
     let reduce = producer(g, &outputs[0].output);
     assert_eq!(reduce.op_type.as_deref(), Some("ReduceMax"));
     let abs = producer(g, &reduce.input[0]);
@@ -109,7 +114,10 @@ fn the_site_reads_quantized_activation_and_weights_with_the_right_scales() {
     let g = graph(&m);
     let kinds = ops(g);
     assert_eq!(kinds.iter().filter(|&&o| o == "QuantizeLinear").count(), 2);
-    assert_eq!(kinds.iter().filter(|&&o| o == "DequantizeLinear").count(), 2);
+    assert_eq!(
+        kinds.iter().filter(|&&o| o == "DequantizeLinear").count(),
+        2
+    );
     let convs: Vec<&NodeProto> = g
         .node
         .iter()
@@ -118,9 +126,10 @@ fn the_site_reads_quantized_activation_and_weights_with_the_right_scales() {
     // First and last convolutions read no dequantized value.
     for n in [convs[0], convs[2]] {
         for i in &n.input {
-            let made_by_dq = g.node.iter().any(|p| {
-                p.output.contains(i) && p.op_type.as_deref() == Some("DequantizeLinear")
-            });
+            let made_by_dq = g
+                .node
+                .iter()
+                .any(|p| p.output.contains(i) && p.op_type.as_deref() == Some("DequantizeLinear"));
             assert!(!made_by_dq, "{:?} reads {i}", n.name);
         }
     }
@@ -133,7 +142,10 @@ fn the_site_reads_quantized_activation_and_weights_with_the_right_scales() {
     let act_scale = halves(init(g, &act_dq.input[1]));
     assert_eq!(act_scale.len(), 1);
     let want = 5.0 * HEADROOM / FP8_MAX;
-    assert!(act_scale[0] >= want && act_scale[0] < want * 1.001, "{act_scale:?}");
+    assert!(
+        act_scale[0] >= want && act_scale[0] < want * 1.001,
+        "{act_scale:?}"
+    );
     assert_eq!(init(g, &act_dq.input[2]).data_type, Some(17));
     // The weight scales: one per output channel, none saturating, an all-zero channel at 1.
     let w_scale = halves(init(g, &w_dq.input[1]));
@@ -141,16 +153,26 @@ fn the_site_reads_quantized_activation_and_weights_with_the_right_scales() {
     assert_eq!(w_scale[5], 1.0);
     assert!(w_scale[6] >= 3.0 / FP8_MAX && w_scale[6] < 3.0 / FP8_MAX * 1.001);
     assert!(w_scale[0] < w_scale[6]);
-    assert!(w_dq.attribute.iter().any(|a| a.name.as_deref() == Some("axis") && a.i == Some(0)));
+    assert!(w_dq
+        .attribute
+        .iter()
+        .any(|a| a.name.as_deref() == Some("axis") && a.i == Some(0)));
     let w_q = producer(g, &w_dq.input[0]);
     assert_eq!(w_q.op_type.as_deref(), Some("QuantizeLinear"));
-    assert_eq!(init(g, &w_q.input[0]).data_type, Some(10), "fp16 weights are quantized");
+    assert_eq!(
+        init(g, &w_q.input[0]).data_type,
+        Some(10),
+        "fp16 weights are quantized"
+    );
 }
 
 #[test]
 fn calibrations_for_another_graph_are_refused_by_name() {
     let missing = to_fp8(three_convs(), &BTreeMap::new()).unwrap_err();
-    assert!(missing.to_string().contains("no range for `mid.weight`"), "{missing}");
+    assert!(
+        missing.to_string().contains("no range for `mid.weight`"),
+        "{missing}"
+    );
     let extra = ranges(&[("mid.weight", 1.0), ("body.3.weight", 1.0)]);
     let e = to_fp8(three_convs(), &extra).unwrap_err();
     assert!(e.to_string().contains("`body.3.weight`"), "{e}");

@@ -83,7 +83,7 @@ fn shell_word(word: &str) -> String {
 /// The `smoothscale engine-build` command line that builds the engines of `model` for `shape`
 /// with `options` (workspace and optimization level only when not the defaults): for RIFE, both
 /// parts.
-pub fn engine_build_command(model: &Path, shape: EngineShape, options: BuildOptions) -> String {
+pub fn engine_build_command(model: &Path, shape: EngineShape, options: &BuildOptions) -> String {
     let mut words = vec![
         "smoothscale engine-build --model".to_string(),
         shell_word(&model.to_string_lossy()),
@@ -97,6 +97,10 @@ pub fn engine_build_command(model: &Path, shape: EngineShape, options: BuildOpti
         }
     }
     words.push(format!("--precision {}", options.precision));
+    if let Some(cal) = &options.calibration {
+        words.push("--calibration".into());
+        words.push(shell_word(&cal.0.to_string_lossy()));
+    }
     let defaults = BuildOptions::default();
     if options.workspace_mib != defaults.workspace_mib {
         words.push(format!("--workspace {}", options.workspace_mib));
@@ -114,7 +118,7 @@ pub fn decide_action(
     decision: CacheDecision,
     build_missing: bool,
     model: &Path,
-    prepared: (&str, EngineShape, BuildOptions),
+    prepared: (&str, EngineShape, &BuildOptions),
 ) -> Result<EngineAction, GpuStageError> {
     let (stem, shape, options) = prepared;
     let (state, reason) = match decision {
@@ -147,7 +151,7 @@ pub fn ensure_prepared(
     if let CacheDecision::Hit { plan } = &decision {
         events(EngineEvent::Cached { plan });
     }
-    let described = (prepared.stem.as_str(), prepared.shape, prepared.options);
+    let described = (prepared.stem.as_str(), prepared.shape, &prepared.options);
     let reason = match decide_action(decision, build_missing, model, described)? {
         EngineAction::Load => return Ok(None),
         EngineAction::Build { reason } => reason,
@@ -184,7 +188,7 @@ pub fn prepare_engines(
     Network::of(loaded.architecture)
         .engines()
         .into_iter()
-        .map(|net| prepare_loaded(model, &loaded, net.part, shape, options, target))
+        .map(|net| prepare_loaded(model, &loaded, net.part, shape, options.clone(), target))
         .collect()
 }
 
@@ -255,7 +259,14 @@ pub fn engines_for_job(
         .into_iter()
         .map(|net| {
             let part = (net.part, shape);
-            load_engine(toolchain, (model, loaded), part, options, build, events)
+            load_engine(
+                toolchain,
+                (model, loaded),
+                part,
+                options.clone(),
+                build,
+                events,
+            )
         })
         .collect()
 }

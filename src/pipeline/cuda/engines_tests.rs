@@ -8,15 +8,16 @@ const FRAME: EngineShape = EngineShape::Frame {
     width: 1920,
 };
 
-fn described(shape: EngineShape) -> (&'static str, EngineShape, BuildOptions) {
-    ("flownet-1920x1088-fp16", shape, BuildOptions::default())
+fn described(shape: EngineShape) -> (&'static str, EngineShape, &'static BuildOptions) {
+    let options: &'static BuildOptions = Box::leak(Box::new(BuildOptions::default()));
+    ("flownet-1920x1088-fp16", shape, options)
 }
 
 #[test]
 fn the_command_builds_exactly_the_engine_the_run_needs() {
     let model = Path::new("/m/rife-v4.25/flownet.pkl");
     assert_eq!(
-        engine_build_command(model, FRAME, BuildOptions::default()),
+        engine_build_command(model, FRAME, &BuildOptions::default()),
         "smoothscale engine-build --model /m/rife-v4.25/flownet.pkl --height 1088 --width 1920 \
          --precision fp16"
     );
@@ -29,9 +30,10 @@ fn the_command_builds_exactly_the_engine_the_run_needs() {
         precision: EnginePrecision::Fp32,
         workspace_mib: 1024,
         opt_level: 5,
+        calibration: None,
     };
     assert_eq!(
-        engine_build_command(Path::new("my model's.pth"), tiles, options),
+        engine_build_command(Path::new("my model's.pth"), tiles, &options),
         "smoothscale engine-build --model 'my model'\\''s.pth' --tile 256 --tile-pad 64 \
          --batch 4 --precision fp32 --workspace 1024 --opt-level 5"
     );
@@ -99,7 +101,7 @@ fn both_rife_engines_name_the_one_command_that_builds_them() {
         .into_iter()
         .map(|net| {
             let stem = crate::tensorrt::spec::entry_stem(model, net.part, FRAME, options.precision);
-            let err = decide_action(CacheDecision::Miss, false, model, (&stem, FRAME, options));
+            let err = decide_action(CacheDecision::Miss, false, model, (&stem, FRAME, &options));
             err.unwrap_err().to_string()
         })
         .collect();
@@ -113,6 +115,6 @@ fn both_rife_engines_name_the_one_command_that_builds_them() {
         "{}",
         errors[1]
     );
-    let command = engine_build_command(model, FRAME, options);
+    let command = engine_build_command(model, FRAME, &options);
     assert!(errors.iter().all(|e| e.contains(&command)), "{errors:?}");
 }

@@ -88,7 +88,7 @@ impl GpuModels {
                     stream,
                     model,
                     (width, height, *factor, models.tiling),
-                    BuildOptions::default(),
+                    options.upscale_engine.clone(),
                     build,
                     events,
                 )?);
