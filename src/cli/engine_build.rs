@@ -112,6 +112,14 @@ pub fn run(args: &EngineBuildArgs, quiet: bool) -> anyhow::Result<ExitCode> {
         }
         (Some(path), _) => {
             let cal = Calibration::read(path)?;
+            println!(
+                "fp8 calibration {} ({} convolutions, {} crops of {}): quality {}",
+                path.display(),
+                cal.ranges.len(),
+                cal.samples,
+                cal.clip,
+                cal.quality
+            );
             options = options.with_calibration(path.clone(), cal);
         }
         (None, _) => {}

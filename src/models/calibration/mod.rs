@@ -140,6 +140,23 @@ pub enum CalibrationError {
     Graph(#[from] GraphError),
 }
 
+impl std::fmt::Display for Quality {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "on {} held-out crops, against fp32: fp8 PSNR {:.1} dB (worst {:.1}, max abs {:.4}); \
+             fp16 PSNR {:.1} dB (worst {:.1}, max abs {:.4})",
+            self.samples,
+            self.fp8_psnr_db.mean,
+            self.fp8_psnr_db.min,
+            self.fp8_max_abs,
+            self.fp16_psnr_db.mean,
+            self.fp16_psnr_db.min,
+            self.fp16_max_abs
+        )
+    }
+}
+
 impl Calibration {
     /// A short stable fingerprint of what an engine depends on (model, headroom and ranges; not
     /// the report): the first 16 hex digits of a sha256.

@@ -37,6 +37,25 @@ fn the_command_builds_exactly_the_engine_the_run_needs() {
         "smoothscale engine-build --model 'my model'\\''s.pth' --tile 256 --tile-pad 64 \
          --batch 4 --precision fp32 --workspace 1024 --opt-level 5"
     );
+    // fp8 names its calibration file.
+    let cal: crate::models::calibration::Calibration = serde_json::from_value(serde_json::json!({
+        "format": 1, "model_sha256": "ab", "architecture": "x", "clip": "c", "samples": 1,
+        "crop": 8, "headroom": 2.0, "ranges": {},
+        "quality": {"samples": 0, "fp8_psnr_db": {"min": 0.0, "mean": 0.0}, "fp8_max_abs": 0.0,
+                    "fp16_psnr_db": {"min": 0.0, "mean": 0.0}, "fp16_max_abs": 0.0}
+    }))
+    .unwrap();
+    let fp8 = BuildOptions {
+        precision: EnginePrecision::Fp8,
+        ..BuildOptions::default()
+    }
+    .with_calibration(PathBuf::from("/cal/x4 plus.json"), cal);
+    assert!(
+        engine_build_command(Path::new("x4.pth"), tiles, &fp8)
+            .ends_with("--precision fp8 --calibration '/cal/x4 plus.json'"),
+        "{}",
+        engine_build_command(Path::new("x4.pth"), tiles, &fp8)
+    );
 }
 
 #[test]
