@@ -4,18 +4,15 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Output;
 
 use prost::Message as _;
 
-use smoothscale::models::calibration::{measure_ranges, Calibration};
-use smoothscale::models::checkpoint;
+use smoothscale::models::calibration::Calibration;
 use smoothscale::models::golden::{max_abs_err, psnr, CaseKind, GoldenSet};
 use smoothscale::models::onnx::fp8::{sites, to_fp8};
-use smoothscale::models::onnx::proto::ModelProto;
-use smoothscale::models::onnx::GraphShape;
-use smoothscale::models::runtime::{graph_for, CpuSession, TensorView};
+use smoothscale::models::runtime::{CpuSession, TensorView};
 
 fn model(rel: &str) -> Option<PathBuf> {
     let path = common::shared_dir().join("models").join(rel);
@@ -33,18 +30,6 @@ fn calibrate(args: &[&str]) -> Output {
         .args(args)
         .output()
         .unwrap()
-}
-
-/// The fp32 graph (symbolic size) of a model file.
-fn fp32_graph(path: &Path) -> ModelProto {
-    let loaded = checkpoint::load(path).unwrap();
-    let (_, bytes) = graph_for(
-        loaded.architecture,
-        &loaded.state_dict,
-        GraphShape::dynamic(),
-    )
-    .unwrap();
-    ModelProto::decode(&bytes[..]).unwrap()
 }
 
 #[test]
@@ -77,7 +62,7 @@ fn calibrate_writes_every_range_and_a_quality_report_and_repeats_exactly() {
         written.push(Calibration::read(&out).unwrap());
     }
     let cal = &written[0];
-    let graph = fp32_graph(&srvgg);
+    let graph = common::fp8::fp32_graph(&srvgg);
     let weights: Vec<String> = sites(graph.graph.as_ref().unwrap())
         .into_iter()
         .map(|s| s.weight)
@@ -187,9 +172,8 @@ fn golden_upscalers_in_fp8_stay_close_to_the_reference() {
         }
         let input = set.tensor(case, "input").unwrap();
         let want = set.tensor(case, "out").unwrap();
-        let fp32 = fp32_graph(&weights);
-        let ranges = measure_ranges(&fp32, &[&input], 0, &mut || {}).unwrap();
-        let fp8 = to_fp8(fp32, &ranges).unwrap();
+        let ranges = common::fp8::calibration_on(&weights, &input).ranges;
+        let fp8 = to_fp8(common::fp8::fp32_graph(&weights), &ranges).unwrap();
         let mut session = CpuSession::new(&fp8.encode_to_vec(), 0).unwrap();
         let got = session
             .run(&[("input", TensorView::from(&input))])

@@ -10,20 +10,12 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use cudarc::driver::CudaContext;
-use prost::Message as _;
-use smoothscale::models::calibration::{
-    measure_ranges, Calibration, Quality, Spread, CALIBRATION_FORMAT,
-};
 use smoothscale::models::checkpoint;
 use smoothscale::models::golden::{max_abs_err, psnr, CaseKind, GoldenCase, GoldenSet};
-use smoothscale::models::onnx::fp8::HEADROOM;
-use smoothscale::models::onnx::proto::ModelProto;
-use smoothscale::models::onnx::GraphShape;
-use smoothscale::models::runtime::graph_for;
 use smoothscale::models::runtime::model::{crop, reflect_pad, zero_pad};
 use smoothscale::models::weights::Tensor;
 use smoothscale::pipeline::Tiling;
-use smoothscale::tensorrt::builder::{model_sha256, prepare, Toolchain};
+use smoothscale::tensorrt::builder::{prepare, Toolchain};
 use smoothscale::tensorrt::jobs::shape_for_job;
 use smoothscale::tensorrt::spec::{output_shape, BuildOptions, Network};
 use smoothscale::tensorrt::stage::{Input, TensorRtStage};
@@ -171,6 +163,23 @@ fn golden_cases_through_fp32_engines() {
     assert!(failures.is_empty(), "over 2e-3: {failures:?}");
 }
 
+/// Checks that `got` is within `floor` dB PSNR of `want` (the reference of `case`), printing the
+/// PSNR and noting a failure.
+fn check_psnr(
+    case: &GoldenCase,
+    label: &str,
+    (got, want): (Tensor, Tensor),
+    floor: f64,
+    failures: &mut Vec<String>,
+) {
+    assert_eq!(got.shape, want.shape, "{}", case.name);
+    let db = psnr(&got.data, &want.data);
+    eprintln!("{} {label} psnr={db:.2} dB", case.name);
+    if db.is_nan() || db < floor {
+        failures.push(format!("{}: {db:.2} dB", case.name));
+    }
+}
+
 #[test]
 fn golden_cases_through_fp16_engines() {
     let Some((ctx, tc, set)) = setup() else {
@@ -180,20 +189,9 @@ fn golden_cases_through_fp16_engines() {
     let cache = EngineCache::new(dir.path());
     let mut failures = Vec::new();
     for case in &set.cases {
-        let (got, want) = run_case(
-            &ctx,
-            &tc,
-            &set,
-            case,
-            &cache,
-            options(EnginePrecision::Fp16),
-        );
-        assert_eq!(got.shape, want.shape, "{}", case.name);
-        let db = psnr(&got.data, &want.data);
-        eprintln!("{} fp16 psnr={db:.2} dB", case.name);
-        if db.is_nan() || db < 45.0 {
-            failures.push(format!("{}: {db:.2} dB", case.name));
-        }
+        let fp16 = options(EnginePrecision::Fp16);
+        let outputs = run_case(&ctx, &tc, &set, case, &cache, fp16);
+        check_psnr(case, "fp16", outputs, 45.0, &mut failures);
     }
     assert!(failures.is_empty(), "under 45 dB: {failures:?}");
 }
@@ -220,46 +218,12 @@ fn golden_upscalers_through_fp8_engines() {
             continue;
         }
         let model = case.weights_path(&shared_root()).unwrap();
-        let loaded = checkpoint::load(&model).unwrap();
-        let (_, graph) = graph_for(
-            loaded.architecture,
-            &loaded.state_dict,
-            GraphShape::dynamic(),
-        )
-        .unwrap();
-        let graph = ModelProto::decode(&graph[..]).unwrap();
         let input = set.tensor(case, "input").unwrap();
-        let ranges = measure_ranges(&graph, &[&input], 0, &mut || {}).unwrap();
-        let none = Spread {
-            min: 0.0,
-            mean: 0.0,
-        };
-        let calibration = Calibration {
-            format: CALIBRATION_FORMAT,
-            model_sha256: model_sha256(&model).unwrap(),
-            architecture: loaded.architecture.to_string(),
-            clip: case.name.clone(),
-            samples: 1,
-            crop: input.shape[3],
-            headroom: HEADROOM,
-            ranges,
-            quality: Quality {
-                samples: 0,
-                fp8_psnr_db: none,
-                fp8_max_abs: 0.0,
-                fp16_psnr_db: none,
-                fp16_max_abs: 0.0,
-            },
-        };
+        let calibration = common::fp8::calibration_on(&model, &input);
         let fp8 =
             options(EnginePrecision::Fp8).with_calibration(PathBuf::from("cal.json"), calibration);
-        let (got, want) = run_case(&ctx, &tc, &set, case, &cache, fp8);
-        assert_eq!(got.shape, want.shape, "{}", case.name);
-        let db = psnr(&got.data, &want.data);
-        eprintln!("{} fp8 psnr={db:.2} dB", case.name);
-        if db.is_nan() || db < 38.0 {
-            failures.push(format!("{}: {db:.2} dB", case.name));
-        }
+        let outputs = run_case(&ctx, &tc, &set, case, &cache, fp8);
+        check_psnr(case, "fp8", outputs, 38.0, &mut failures);
     }
     assert!(failures.is_empty(), "under 38 dB: {failures:?}");
 }

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::Args;
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{ProgressBar, ProgressStyle};
 
 use smoothscale::models::calibration::samples::{DEFAULT_CROP, DEFAULT_FRAMES, MIN_FRAMES};
 use smoothscale::models::calibration::{calibrate, Calibration, Progress, Settings};
@@ -49,14 +49,7 @@ pub fn run(args: &CalibrateArgs, quiet: bool) -> anyhow::Result<ExitCode> {
         crop: args.crop as usize,
         threads: args.threads,
     };
-    let bar = ProgressBar::with_draw_target(
-        None,
-        if quiet {
-            ProgressDrawTarget::hidden()
-        } else {
-            ProgressDrawTarget::stderr()
-        },
-    );
+    let bar = ProgressBar::with_draw_target(None, super::progress::draw_target(quiet));
     if let Ok(style) = ProgressStyle::with_template(
         "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} {msg} ETA {eta}",
     ) {
@@ -91,6 +84,9 @@ fn print_report(cal: &Calibration, out: &std::path::Path) {
         cal.clip
     );
     println!("quality {}", cal.quality);
+    if let Some(warning) = cal.quality.warning() {
+        log::warn!("{warning}");
+    }
     println!(
         "build the engine with: smoothscale engine-build --model MODEL --precision fp8 \
          --calibration {} ...",

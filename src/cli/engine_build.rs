@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Args;
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{ProgressBar, ProgressStyle};
 
 use smoothscale::models::calibration::Calibration;
 use smoothscale::pipeline::cuda::engines::{ensure_prepared, prepare_engines, EngineEvent};
@@ -120,6 +120,9 @@ pub fn run(args: &EngineBuildArgs, quiet: bool) -> anyhow::Result<ExitCode> {
                 cal.clip,
                 cal.quality
             );
+            if let Some(warning) = cal.quality.warning() {
+                log::warn!("{warning}");
+            }
             options = options.with_calibration(path.clone(), cal);
         }
         (None, _) => {}
@@ -227,12 +230,7 @@ fn build_engine(
 
 /// A spinner with the elapsed time on stderr (hidden with --quiet or off a terminal).
 fn spinner_bar(quiet: bool) -> ProgressBar {
-    let target = if quiet {
-        ProgressDrawTarget::hidden()
-    } else {
-        ProgressDrawTarget::stderr()
-    };
-    let bar = ProgressBar::with_draw_target(None, target);
+    let bar = ProgressBar::with_draw_target(None, super::progress::draw_target(quiet));
     if let Ok(style) = ProgressStyle::with_template("{spinner} [{elapsed_precise}] {msg}") {
         bar.set_style(style);
     }

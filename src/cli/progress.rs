@@ -4,6 +4,15 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use smoothscale::pipeline::Progress;
 
+/// Where bars draw: stderr, or nowhere with `--quiet` (indicatif also hides them off a terminal).
+pub fn draw_target(quiet: bool) -> ProgressDrawTarget {
+    if quiet {
+        ProgressDrawTarget::hidden()
+    } else {
+        ProgressDrawTarget::stderr()
+    }
+}
+
 /// A frame counter drawn on stderr.
 pub struct Bar {
     bar: ProgressBar,
@@ -11,14 +20,7 @@ pub struct Bar {
 
 impl Bar {
     pub fn new(quiet: bool) -> Self {
-        let bar = ProgressBar::with_draw_target(
-            None,
-            if quiet {
-                ProgressDrawTarget::hidden()
-            } else {
-                ProgressDrawTarget::stderr()
-            },
-        );
+        let bar = ProgressBar::with_draw_target(None, draw_target(quiet));
         Bar { bar }
     }
 

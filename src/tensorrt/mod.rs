@@ -1,5 +1,5 @@
-//! TensorRT engines: what engine a model needs (`spec`, `profile`; `fp8` for calibrated fp8
-//! graphs), building it (`builder`), the
+//! TensorRT engines: what engine a model needs (`spec`, `options`, `profile`; `fp8` for
+//! calibrated fp8 graphs), building it (`builder`), the
 //! cache that decides whether a built plan can be reused (`cache`, `manifest`), and running it on
 //! device buffers (`stage`, `interface`, `jobs`).
 //!
@@ -14,6 +14,7 @@ pub mod graph;
 pub mod interface;
 pub mod jobs;
 pub mod manifest;
+pub mod options;
 pub mod profile;
 pub mod spec;
 pub mod stage;

@@ -6,12 +6,11 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::path::Path;
 
 use super::cache::{ComputeCapability, EngineKey, EnginePrecision, InputProfile};
+pub use super::options::{BuildOptions, DEFAULT_OPT_LEVEL, DEFAULT_WORKSPACE_MIB};
 pub use super::validate::{check_precision, check_shape, SpecError};
-use crate::models::calibration::Calibration;
 use crate::models::checkpoint::Architecture;
 use crate::models::onnx::builder::OPSET_VERSION;
 pub use crate::models::onnx::RifePart;
@@ -26,11 +25,6 @@ pub const GRAPH_REVISION: u32 = 2;
 pub const MAX_BATCH: usize = 64;
 /// The largest frame or tile side an engine may be built for.
 pub const MAX_SIDE: usize = 16384;
-/// Builder workspace when none is given, in MiB.
-pub const DEFAULT_WORKSPACE_MIB: u64 = 4096;
-/// TensorRT's own default builder optimization level.
-pub const DEFAULT_OPT_LEVEL: u8 = 3;
-
 /// The input shapes an engine is built for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum EngineShape {
@@ -75,57 +69,6 @@ impl fmt::Display for EngineShape {
         match *self {
             EngineShape::Frame { height, width } => write!(f, "{width}x{height}"),
             EngineShape::Tiles { tile, pad, batch } => write!(f, "tile{tile}-pad{pad}-b{batch}"),
-        }
-    }
-}
-
-/// Builder settings that change the plan.
-#[derive(Clone, Debug)]
-pub struct BuildOptions {
-    /// Kernel precision.
-    pub precision: EnginePrecision,
-    /// Builder workspace limit, MiB.
-    pub workspace_mib: u64,
-    /// Builder optimization level, 0 to 5.
-    pub opt_level: u8,
-    /// The activation ranges of an fp8 engine (`smoothscale calibrate`), with the file they
-    /// were read from; fp8 needs one and no other precision takes one.
-    pub calibration: Option<Arc<(PathBuf, Calibration)>>,
-}
-
-impl BuildOptions {
-    /// The options with `calibration` (read from `path`).
-    pub fn with_calibration(self, path: PathBuf, calibration: Calibration) -> Self {
-        BuildOptions {
-            calibration: Some(Arc::new((path, calibration))),
-            ..self
-        }
-    }
-
-    /// The calibration's fingerprint, if there is one.
-    pub fn calibration_fingerprint(&self) -> Option<String> {
-        self.calibration.as_ref().map(|c| c.1.fingerprint())
-    }
-}
-
-/// Equal when everything the plan depends on is (calibrations by fingerprint).
-impl PartialEq for BuildOptions {
-    fn eq(&self, other: &Self) -> bool {
-        (self.precision, self.workspace_mib, self.opt_level)
-            == (other.precision, other.workspace_mib, other.opt_level)
-            && self.calibration_fingerprint() == other.calibration_fingerprint()
-    }
-}
-
-impl Eq for BuildOptions {}
-
-impl Default for BuildOptions {
-    fn default() -> Self {
-        BuildOptions {
-            precision: EnginePrecision::Fp16,
-            workspace_mib: DEFAULT_WORKSPACE_MIB,
-            opt_level: DEFAULT_OPT_LEVEL,
-            calibration: None,
         }
     }
 }

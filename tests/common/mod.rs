@@ -2,6 +2,7 @@
 
 #![allow(dead_code)]
 
+pub mod fp8;
 pub mod gpu;
 pub mod kernel_cases;
 pub mod model_files;

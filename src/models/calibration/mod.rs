@@ -28,6 +28,9 @@ use crate::video::VideoError;
 
 /// Version of the calibration file's layout.
 pub const CALIBRATION_FORMAT: u32 = 1;
+/// Below this PSNR against fp32 on its worst held-out crop, a calibration comes with a warning:
+/// 40 dB is the run's own bar for the CUDA path against the CPU path.
+pub const FP8_WARN_PSNR_DB: f64 = 40.0;
 /// Calibration files larger than this are refused unread (a real one is a few KiB).
 pub const MAX_CALIBRATION_BYTES: u64 = 4 << 20;
 
@@ -154,6 +157,19 @@ impl std::fmt::Display for Quality {
             self.fp16_psnr_db.min,
             self.fp16_max_abs
         )
+    }
+}
+
+impl Quality {
+    /// A warning when fp8 loses visibly on some crop (worst PSNR under [`FP8_WARN_PSNR_DB`]).
+    pub fn warning(&self) -> Option<String> {
+        let worst = self.fp8_psnr_db.min;
+        (worst < FP8_WARN_PSNR_DB).then(|| {
+            format!(
+                "fp8 is {worst:.1} dB from fp32 on its worst held-out crop (under \
+                 {FP8_WARN_PSNR_DB} dB): compare an fp8 run with an fp16 one before relying on it"
+            )
+        })
     }
 }
 

@@ -70,6 +70,15 @@ fn the_fingerprint_follows_the_ranges_and_model_but_not_the_report() {
 }
 
 #[test]
+fn a_lossy_calibration_warns() {
+    let mut q = calibration().quality;
+    assert_eq!(q.warning(), None);
+    q.fp8_psnr_db.min = 36.5;
+    let w = q.warning().unwrap();
+    assert!(w.contains("36.5 dB") && w.contains("fp16"), "{w}");
+}
+
+#[test]
 fn another_models_calibration_is_refused_naming_both() {
     let cal = calibration();
     let path = std::path::Path::new("cal.json");
