@@ -210,6 +210,11 @@ fn golden_upscalers_through_fp8_engines() {
         common::gpu::skip(&format!("compute capability {cc} has no fp8"));
         return;
     }
+    // The ranges are measured on the CPU, through ONNX Runtime.
+    if let Err(e) = smoothscale::models::runtime::init() {
+        common::gpu::skip(&format!("no ONNX Runtime to calibrate with ({e})"));
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let cache = EngineCache::new(dir.path());
     let mut failures = Vec::new();
