@@ -74,3 +74,33 @@ fn a_frame_read_on_two_streams_is_freed_after_both() {
     );
     drop(reused);
 }
+
+/// The run makes the default memory pool keep freed frames (`Gpu::keep_freed_memory`): the
+/// release threshold reads back as unlimited, and a frame freed and allocated again after a
+/// synchronisation still holds what is written into it.
+#[test]
+fn the_memory_pool_keeps_freed_frames() {
+    let Some(context) = common::gpu::cuda_device() else {
+        return;
+    };
+    let gpu = Gpu::from_context(context).expect("device properties");
+    let before = gpu.pool_release_threshold().unwrap();
+    let kept = gpu.keep_freed_memory().unwrap();
+    eprintln!(
+        "{}: threshold before {before:?}, pool kept: {kept}",
+        gpu.info()
+    );
+    if !kept {
+        assert_eq!(before, None, "a device with pools must keep freed memory");
+        return;
+    }
+    assert_eq!(gpu.pool_release_threshold().unwrap(), Some(u64::MAX));
+    let stream = gpu.new_stream().unwrap();
+    let (layout, bytes) = pattern();
+    for _ in 0..3 {
+        let frame = DeviceFrame::copy_from_host(&stream, layout, &bytes).unwrap();
+        assert_eq!(frame.copy_to_host(&stream).unwrap(), bytes);
+        drop(frame);
+        stream.synchronize().unwrap();
+    }
+}

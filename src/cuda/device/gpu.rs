@@ -4,6 +4,7 @@
 use std::fmt;
 use std::sync::Arc;
 
+use cudarc::driver::sys::{CUmemPool_attribute, CUmemoryPool};
 use cudarc::driver::{CudaContext, CudaStream};
 
 use super::error::{require_driver, DeviceError};
@@ -110,6 +111,68 @@ impl Gpu {
                 None
             }
         }
+    }
+
+    /// Makes the device's default memory pool keep the memory that frames give back, instead of
+    /// returning it to the driver at every synchronisation (its default release threshold is 0).
+    /// Frames are allocated and freed at the frame rate, stream-ordered (`cuMemAllocAsync`, which
+    /// cudarc uses where the device has memory pools), so with the pool keeping its memory a new
+    /// frame reuses a freed one's instead of mapping fresh memory: the pool is the frame pool.
+    /// Returns `false`, doing nothing, on a device without memory pools.
+    pub fn keep_freed_memory(&self) -> Result<bool, DeviceError> {
+        if !self.context.has_async_alloc() {
+            return Ok(false);
+        }
+        let mut threshold = u64::MAX;
+        let pool = self.default_pool()?;
+        // SAFETY: `pool` is the device's default pool, valid while the context lives, and the
+        // release threshold attribute is a u64, which `threshold` is.
+        unsafe {
+            cudarc::driver::result::mem_pool::set_attribute(
+                pool,
+                CUmemPool_attribute::CU_MEMPOOL_ATTR_RELEASE_THRESHOLD,
+                (&mut threshold as *mut u64).cast(),
+            )
+        }
+        .map_err(self.doing("setting the memory pool's release threshold"))?;
+        Ok(true)
+    }
+
+    /// The release threshold of the device's default memory pool, in bytes (`None` on a device
+    /// without memory pools).
+    pub fn pool_release_threshold(&self) -> Result<Option<u64>, DeviceError> {
+        if !self.context.has_async_alloc() {
+            return Ok(None);
+        }
+        let mut threshold = 0u64;
+        let pool = self.default_pool()?;
+        // SAFETY: as in `keep_freed_memory`; the attribute is written into a u64.
+        unsafe {
+            cudarc::driver::result::mem_pool::get_attribute(
+                pool,
+                CUmemPool_attribute::CU_MEMPOOL_ATTR_RELEASE_THRESHOLD,
+                (&mut threshold as *mut u64).cast(),
+            )
+        }
+        .map_err(self.doing("reading the memory pool's release threshold"))?;
+        Ok(Some(threshold))
+    }
+
+    /// The device's default memory pool (owned by the driver, never destroyed by us).
+    fn default_pool(&self) -> Result<CUmemoryPool, DeviceError> {
+        self.context
+            .bind_to_thread()
+            .map_err(self.doing("binding the context"))?;
+        let ordinal = i32::try_from(self.info.ordinal).unwrap_or(i32::MAX);
+        let device = cudarc::driver::result::device::get(ordinal)
+            .map_err(self.doing("finding the device"))?;
+        // SAFETY: `device` was returned by `cuDeviceGet` for this context's ordinal.
+        unsafe { cudarc::driver::result::device::get_default_mem_pool(device) }
+            .map_err(self.doing("finding the default memory pool"))
+    }
+
+    fn doing(&self, what: &str) -> impl FnOnce(cudarc::driver::DriverError) -> DeviceError {
+        DeviceError::driver(format!("{what} of {}", self.info))
     }
 
     /// A new stream of this device (destroyed when the last handle drops).

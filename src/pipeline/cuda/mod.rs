@@ -23,8 +23,9 @@
 //!   waits for the model stream's work queued before it;
 //! - a frame is freed on the stream that allocated it after its readers: freeing a decoded frame
 //!   makes the decode stream wait for the model stream's reads of it, and freeing an output
-//!   frame makes the model stream wait for the encode stream's conversion of it (frames are not
-//!   pooled);
+//!   frame makes the model stream wait for the encode stream's conversion of it. Frames are
+//!   allocated stream-ordered from the device's default memory pool, which the run makes keep
+//!   what is freed (`Gpu::keep_freed_memory`), so a new frame reuses a freed one's memory;
 //! - within the model stream, RIFE and the upscaler run one after the other;
 //! - the fallbacks synchronise the host per frame: the software decoder's uploads are ordered by
 //!   events, but decoding itself is on the host; without NVENC every output frame is copied to the
@@ -130,6 +131,11 @@ pub fn run(
     let (width, height) = video::declared_frame_size(&job.input, job.limits.max_frame_pixels)?;
     let device = crate::cuda::device::Gpu::open(0).map_err(GpuError::from)?;
     log::info!("GPU: {}", device.info());
+    match device.keep_freed_memory() {
+        Ok(true) => log::debug!("the default memory pool keeps freed frames for reuse"),
+        Ok(false) => log::debug!("no memory pools: each frame is allocated synchronously"),
+        Err(e) => log::warn!("{e}; frames will be mapped afresh after each synchronisation"),
+    }
     let kernels = Arc::new(Kernels::load(&device).map_err(GpuError::from)?);
     let streams = Streams::new(&device).map_err(GpuError::from)?;
     let size = (width as usize, height as usize);
