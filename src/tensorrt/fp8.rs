@@ -12,8 +12,7 @@ use super::cache::EnginePrecision;
 use super::spec::{BuildOptions, Network, SpecError};
 use crate::models::calibration::Calibration;
 use crate::models::onnx::fp8::to_fp8;
-use crate::models::onnx::proto::ModelProto;
-use crate::models::onnx::GraphError;
+use crate::models::onnx::{decode_model, GraphError};
 use crate::models::runtime::ModelKind;
 
 /// The calibration of an fp8 engine of `network`, checked against the model file (`model`, with
@@ -48,8 +47,7 @@ pub fn check_calibration<'a>(
 
 /// An fp32 graph rewritten for fp8 with `ranges` ([`crate::models::onnx::fp8`]).
 pub fn fp8_graph(graph: &[u8], ranges: &BTreeMap<String, f32>) -> Result<Vec<u8>, GraphError> {
-    let model = ModelProto::decode(graph)
-        .map_err(|e| GraphError::Unsupported(format!("cannot read the ONNX graph: {e}")))?;
+    let model = decode_model(graph)?;
     Ok(to_fp8(model, ranges)?.encode_to_vec())
 }
 

@@ -3,7 +3,6 @@
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
-use prost::Message as _;
 
 use super::*;
 use crate::models::calibration::{Quality, Spread, CALIBRATION_FORMAT};
@@ -103,7 +102,7 @@ fn a_real_checkpoint_prepares_an_fp8_graph_keyed_by_its_calibration() {
         GraphShape::dynamic(),
     )
     .unwrap();
-    let g = ModelProto::decode(&graph[..]).unwrap().graph.unwrap();
+    let g = decode_model(&graph).unwrap().graph.unwrap();
     let weights: Vec<String> = sites(&g).into_iter().map(|s| s.weight).collect();
     // nf 32 and gc 16: every convolution but the first (12 channels in) and last (3 out).
     assert!(weights.len() > 10, "{weights:?}");
@@ -121,7 +120,7 @@ fn a_real_checkpoint_prepares_an_fp8_graph_keyed_by_its_calibration() {
         &target(),
     )
     .unwrap();
-    let m = ModelProto::decode(&p.graph[..]).unwrap();
+    let m = decode_model(&p.graph).unwrap();
     let ops: HashSet<String> = m
         .graph
         .unwrap()

@@ -13,7 +13,7 @@ use crate::models::golden::{max_abs_err, psnr};
 use crate::models::onnx::fp8::{range_probe, to_fp8, HEADROOM};
 use crate::models::onnx::half::to_half;
 use crate::models::onnx::proto::ModelProto;
-use crate::models::onnx::{GraphError, GraphShape};
+use crate::models::onnx::{decode_model, GraphError, GraphShape};
 use crate::models::runtime::{graph_for, CpuSession, ModelKind, TensorView};
 use crate::models::weights::Tensor;
 
@@ -56,7 +56,7 @@ pub fn calibrate(
         samples: crops.len(),
         side,
     });
-    let fp32 = decode(&fp32)?;
+    let fp32 = decode_model(&fp32)?;
     let held: Vec<usize> = (0..crops.len()).filter(|&k| held_out(k)).collect();
     let total = crops.len() + 2 * held.len();
     let mut done = 0;
@@ -151,11 +151,6 @@ pub fn measure_ranges(
 /// Symbolic batch and size: one graph serves every crop.
 fn dynamic() -> GraphShape {
     GraphShape::dynamic()
-}
-
-fn decode(bytes: &[u8]) -> Result<ModelProto, GraphError> {
-    ModelProto::decode(bytes)
-        .map_err(|e| GraphError::Unsupported(format!("cannot read the ONNX graph: {e}")))
 }
 
 /// Runs an upscaler graph (input `input`) on one crop.

@@ -62,8 +62,7 @@ const KNOWN_OPS: &[&str] = &[
 /// The serialized graph `onnx` rewritten for fp16 arithmetic (see the module documentation).
 /// Meant for this crate's own graphs: decoding keeps only the fields [`super::proto`] declares.
 pub fn half_graph(onnx: &[u8]) -> Result<Vec<u8>, GraphError> {
-    let model = ModelProto::decode(onnx)
-        .map_err(|e| GraphError::Unsupported(format!("cannot read the ONNX graph: {e}")))?;
+    let model = super::decode_model(onnx)?;
     Ok(to_half(model)?.encode_to_vec())
 }
 

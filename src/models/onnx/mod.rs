@@ -25,6 +25,14 @@ pub use rife::{rife, rife_model, RifeOptions, RifePart, FEATURE_CHANNELS};
 pub use rrdbnet::{rrdbnet, rrdbnet_model};
 pub use srvgg::{srvgg, srvgg_model};
 
+/// Reads a serialized `ModelProto` (of this crate's own graphs: decoding keeps only the fields
+/// [`proto`] declares).
+pub fn decode_model(onnx: &[u8]) -> Result<proto::ModelProto, GraphError> {
+    use prost::Message as _;
+    proto::ModelProto::decode(onnx)
+        .map_err(|e| GraphError::Unsupported(format!("cannot read the ONNX graph: {e}")))
+}
+
 /// Batch size and frame size of a graph's inputs; `None` makes the dimension symbolic.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct GraphShape {
