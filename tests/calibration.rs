@@ -147,6 +147,21 @@ fn calibrate_refuses_rife_and_clips_too_short_in_one_line() {
         e.contains("has 2 frames; calibration needs at least 3"),
         "{e}"
     );
+    // Not a video at all: FFmpeg's own complaints stay quiet, one line says why.
+    let text = dir.path().join("notes.mp4");
+    std::fs::write(&text, "not a video").unwrap();
+    let o = calibrate(&[
+        "--model",
+        srvgg.to_str().unwrap(),
+        "--clip",
+        text.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let e = one_error(&o);
+    assert!(e.contains("notes.mp4: cannot open: Invalid data"), "{e}");
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(!out.exists(), "nothing is written on failure");
 }
 

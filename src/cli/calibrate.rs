@@ -38,7 +38,8 @@ pub struct CalibrateArgs {
     threads: usize,
 }
 
-pub fn run(args: &CalibrateArgs, quiet: bool) -> anyhow::Result<ExitCode> {
+pub fn run(args: &CalibrateArgs, quiet: bool, verbose: u8) -> anyhow::Result<ExitCode> {
+    smoothscale::video::init(verbose >= 3)?;
     smoothscale::models::runtime::init()?;
     let loaded = checkpoint::load(&args.model)
         .with_context(|| format!("cannot load {}", args.model.display()))?;
@@ -55,6 +56,8 @@ pub fn run(args: &CalibrateArgs, quiet: bool) -> anyhow::Result<ExitCode> {
     ) {
         bar.set_style(style);
     }
+    bar.set_message(format!("reading frames of {}", args.clip.display()));
+    bar.enable_steady_tick(std::time::Duration::from_millis(200));
     let cal = calibrate((&loaded, &sha), &args.clip, settings, &mut |p| match p {
         Progress::Sampled { samples, side } => {
             bar.set_message(format!("graph runs ({samples} crops of {side}x{side})"));

@@ -64,7 +64,7 @@ pub fn main() -> ExitCode {
         Command::Run(args) => run::run(args, cli.quiet, cli.verbose),
         Command::Batch(args) => batch::run(args, cli.quiet, cli.verbose),
         Command::ExportOnnx(args) => export_onnx::run(args),
-        Command::Calibrate(args) => calibrate::run(args, cli.quiet),
+        Command::Calibrate(args) => calibrate::run(args, cli.quiet, cli.verbose),
         Command::EngineBuild(args) => engine_build::run(args, cli.quiet),
         Command::Verify(args) => verify::run(args),
         Command::Bench(args) => bench::run(args, cli.quiet),

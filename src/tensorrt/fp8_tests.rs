@@ -3,7 +3,6 @@
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
-
 use super::*;
 use crate::models::calibration::{Quality, Spread, CALIBRATION_FORMAT};
 use crate::models::checkpoint::Architecture;
