@@ -4,7 +4,7 @@
 
 mod common;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use prost::Message as _;
@@ -92,24 +92,16 @@ fn calibrate_refuses_rife_and_clips_too_short_in_one_line() {
     };
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("cal.json");
-    let one_error = |o: &Output| {
-        let stderr = String::from_utf8_lossy(&o.stderr).to_string();
-        let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error:")).collect();
-        assert_eq!(errors.len(), 1, "{stderr}");
-        assert_eq!(o.status.code(), Some(1), "{stderr}");
-        errors[0].to_string()
+    let run = |model: &Path, clip: &Path, extra: &[&str]| {
+        let paths = [model, clip, &out].map(|p| p.to_str().unwrap().to_string());
+        let args = [
+            "--model", &paths[0], "--clip", &paths[1], "--out", &paths[2],
+        ];
+        calibrate(&[&args[..], extra].concat())
     };
     if let Some(rife) = model("rife-v4.25/flownet.pkl") {
-        let o = calibrate(&[
-            "--model",
-            rife.to_str().unwrap(),
-            "--clip",
-            clip.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-        ]);
-        let e = one_error(&o);
-        assert!(e.contains("for the Real-ESRGAN upscalers"), "{e}");
+        let o = run(&rife, &clip, &[]);
+        common::assert_clean_failure(&o, &out, "for the Real-ESRGAN upscalers");
     }
     let Some(srvgg) = model("realesrgan/realesr-animevideov3.pth") else {
         return;
@@ -132,37 +124,15 @@ fn calibrate_refuses_rife_and_clips_too_short_in_one_line() {
             short.to_str().unwrap(),
         ],
     );
-    let o = calibrate(&[
-        "--model",
-        srvgg.to_str().unwrap(),
-        "--clip",
-        short.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--frames",
-        "3",
-    ]);
-    let e = one_error(&o);
-    assert!(
-        e.contains("has 2 frames; calibration needs at least 3"),
-        "{e}"
-    );
+    let o = run(&srvgg, &short, &["--frames", "3"]);
+    common::assert_clean_failure(&o, &out, "has 2 frames; calibration needs at least 3");
     // Not a video at all: FFmpeg's own complaints stay quiet, one line says why.
     let text = dir.path().join("notes.mp4");
     std::fs::write(&text, "not a video").unwrap();
-    let o = calibrate(&[
-        "--model",
-        srvgg.to_str().unwrap(),
-        "--clip",
-        text.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    let e = one_error(&o);
-    assert!(e.contains("notes.mp4: cannot open: Invalid data"), "{e}");
+    let o = run(&srvgg, &text, &[]);
+    common::assert_clean_failure(&o, &out, "notes.mp4: cannot open: Invalid data");
     let stderr = String::from_utf8_lossy(&o.stderr);
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
-    assert!(!out.exists(), "nothing is written on failure");
 }
 
 /// The fp8 graphs of the golden upscaler cases, calibrated on the case's own input, against the

@@ -4,6 +4,7 @@
 use std::fmt;
 use std::sync::Arc;
 
+use cudarc::driver::result::mem_pool;
 use cudarc::driver::sys::{CUmemPool_attribute, CUmemoryPool};
 use cudarc::driver::{CudaContext, CudaStream};
 
@@ -120,42 +121,39 @@ impl Gpu {
     /// frame reuses a freed one's instead of mapping fresh memory: the pool is the frame pool.
     /// Returns `false`, doing nothing, on a device without memory pools.
     pub fn keep_freed_memory(&self) -> Result<bool, DeviceError> {
-        if !self.context.has_async_alloc() {
-            return Ok(false);
-        }
-        let mut threshold = u64::MAX;
-        let pool = self.default_pool()?;
-        // SAFETY: `pool` is the device's default pool, valid while the context lives, and the
-        // release threshold attribute is a u64, which `threshold` is.
-        unsafe {
-            cudarc::driver::result::mem_pool::set_attribute(
-                pool,
-                CUmemPool_attribute::CU_MEMPOOL_ATTR_RELEASE_THRESHOLD,
-                (&mut threshold as *mut u64).cast(),
-            )
-        }
-        .map_err(self.doing("setting the memory pool's release threshold"))?;
-        Ok(true)
+        Ok(self.release_threshold(Some(u64::MAX))?.is_some())
     }
 
     /// The release threshold of the device's default memory pool, in bytes (`None` on a device
     /// without memory pools).
     pub fn pool_release_threshold(&self) -> Result<Option<u64>, DeviceError> {
+        self.release_threshold(None)
+    }
+
+    /// Reads the default pool's release threshold, or sets it to `set`; `None` on a device
+    /// without memory pools.
+    fn release_threshold(&self, set: Option<u64>) -> Result<Option<u64>, DeviceError> {
         if !self.context.has_async_alloc() {
             return Ok(None);
         }
-        let mut threshold = 0u64;
         let pool = self.default_pool()?;
-        // SAFETY: as in `keep_freed_memory`; the attribute is written into a u64.
-        unsafe {
-            cudarc::driver::result::mem_pool::get_attribute(
-                pool,
-                CUmemPool_attribute::CU_MEMPOOL_ATTR_RELEASE_THRESHOLD,
-                (&mut threshold as *mut u64).cast(),
-            )
-        }
-        .map_err(self.doing("reading the memory pool's release threshold"))?;
-        Ok(Some(threshold))
+        let attribute = CUmemPool_attribute::CU_MEMPOOL_ATTR_RELEASE_THRESHOLD;
+        let mut value = set.unwrap_or(0);
+        let value_ptr = (&mut value as *mut u64).cast();
+        // SAFETY: `pool` is the device's default pool, valid while the context lives, and the
+        // release threshold attribute is a u64, which `value` is.
+        let result = unsafe {
+            match set {
+                Some(_) => mem_pool::set_attribute(pool, attribute, value_ptr),
+                None => mem_pool::get_attribute(pool, attribute, value_ptr),
+            }
+        };
+        let doing = match set {
+            Some(_) => "setting the memory pool's release threshold",
+            None => "reading the memory pool's release threshold",
+        };
+        result.map_err(self.doing(doing))?;
+        Ok(Some(value))
     }
 
     /// The device's default memory pool (owned by the driver, never destroyed by us).

@@ -44,7 +44,12 @@ pub fn calibrate(
     settings: Settings,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<Calibration, CalibrationError> {
-    let (kind, fp32) = graph_for(loaded.architecture, &loaded.state_dict, dynamic())?;
+    let (kind, fp32) = graph_for(
+        loaded.architecture,
+        &loaded.state_dict,
+        GraphShape::dynamic(),
+    )?;
+    // Symbolic batch and size: one graph serves every crop.
     let ModelKind::Upscaler { pad_multiple } = kind else {
         return Err(CalibrationError::NotUpscaler(
             loaded.architecture.to_string(),
@@ -146,11 +151,6 @@ pub fn measure_ranges(
         tick();
     }
     Ok(ranges)
-}
-
-/// Symbolic batch and size: one graph serves every crop.
-fn dynamic() -> GraphShape {
-    GraphShape::dynamic()
 }
 
 /// Runs an upscaler graph (input `input`) on one crop.
