@@ -48,6 +48,17 @@ impl PartialFile {
                 "already exists (pass --overwrite to replace it)",
             ));
         }
+        for (path, pid) in leftovers(target) {
+            if !process_exists(pid) {
+                match fs::remove_file(&path) {
+                    Ok(()) => log::info!(
+                        "removed {}, left by process {pid}, which no longer exists",
+                        path.display()
+                    ),
+                    Err(e) => log::warn!("cannot remove {}: {e}", path.display()),
+                }
+            }
+        }
         let mut temp_name = std::ffi::OsString::from(".");
         temp_name.push(name);
         temp_name.push(format!(".{}.partial", std::process::id()));
@@ -73,6 +84,41 @@ impl PartialFile {
         self.committed = true;
         Ok(self.target.clone())
     }
+}
+
+/// The temporary files of runs writing `target` (`.NAME.PID.partial` beside it), with the pid of
+/// the process that named each; a run removes those whose process is gone, a batch worker (which
+/// holds the clip's lock) all of them.
+pub fn leftovers(target: &Path) -> Vec<(PathBuf, u32)> {
+    let (Some(name), Some(parent)) = (target.file_name(), target.parent()) else {
+        return Vec::new();
+    };
+    let parent = if parent.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        parent
+    };
+    let prefix = format!(".{}.", name.to_string_lossy());
+    let Ok(entries) = fs::read_dir(parent) else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|entry| {
+            let file = entry.file_name().to_string_lossy().into_owned();
+            let pid = file.strip_prefix(&prefix)?.strip_suffix(".partial")?;
+            let pid = pid
+                .bytes()
+                .all(|b| b.is_ascii_digit())
+                .then(|| pid.parse().ok())??;
+            Some((entry.path(), pid))
+        })
+        .collect()
+}
+
+/// Whether process `pid` exists (Linux: it has a `/proc` entry).
+fn process_exists(pid: u32) -> bool {
+    Path::new("/proc").join(pid.to_string()).exists()
 }
 
 impl Drop for PartialFile {
@@ -111,6 +157,37 @@ mod tests {
             b"done",
             "the earlier output is untouched"
         );
+    }
+
+    #[test]
+    fn leftovers_of_gone_processes_are_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let input = dir.path().join("in.mp4");
+        fs::write(&input, b"x").unwrap();
+        let target = dir.path().join("out.mp4");
+        // A pid above the kernel's maximum (4194304) never exists; ours does.
+        let gone = dir.path().join(".out.mp4.99999999.partial");
+        let alive = dir
+            .path()
+            .join(format!(".out.mp4.{}.partial", std::process::id()));
+        let other = dir.path().join(".other.mp4.99999999.partial");
+        let odd = dir.path().join(".out.mp4.12x.partial");
+        for f in [&gone, &alive, &other, &odd] {
+            fs::write(f, b"half").unwrap();
+        }
+        let mut found = leftovers(&target);
+        found.sort();
+        assert_eq!(
+            found,
+            [
+                (alive.clone(), std::process::id()),
+                (gone.clone(), 99999999)
+            ]
+        );
+        let p = PartialFile::new(&target, &input, false).unwrap();
+        assert!(!gone.exists(), "the dead process's file is removed");
+        assert!(alive.exists() && other.exists() && odd.exists());
+        drop(p);
     }
 
     #[test]
