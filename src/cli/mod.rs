@@ -4,6 +4,8 @@ mod batch;
 mod bench;
 mod calibrate;
 mod doctor;
+#[cfg(test)]
+mod docs_tests;
 mod engine_build;
 mod export_onnx;
 mod options;
