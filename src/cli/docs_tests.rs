@@ -195,8 +195,15 @@ fn docs_relative_links_resolve() {
             }
         }
     }
-    assert!(failures.is_empty(), "broken links:\n{}", failures.join("\n"));
-    assert!(checked >= 20, "only {checked} relative links found: is the reader broken?");
+    assert!(
+        failures.is_empty(),
+        "broken links:\n{}",
+        failures.join("\n")
+    );
+    assert!(
+        checked >= 20,
+        "only {checked} relative links found: is the reader broken?"
+    );
 }
 
 #[test]
@@ -208,7 +215,9 @@ fn docs_pages_are_all_linked_from_the_readme() {
         .map(|t| normalise(&root().join(t.split('#').next().unwrap_or_default())))
         .collect();
     let docs = root().join("docs");
-    let pages = fs::read_dir(&docs).expect("docs/").map(|e| e.expect("entry").path());
+    let pages = fs::read_dir(&docs)
+        .expect("docs/")
+        .map(|e| e.expect("entry").path());
     let missing: Vec<String> = pages
         .filter(|p| p.extension().is_some_and(|e| e == "md") && !linked.contains(p))
         .map(|p| p.display().to_string())
@@ -223,10 +232,16 @@ fn docs_readme_commands_parse() {
         .iter()
         .filter_map(|c| parse_error(c).map(|e| format!("`{c}`: {e}")))
         .collect();
-    assert!(failures.is_empty(), "README commands that do not parse:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "README commands that do not parse:\n{}",
+        failures.join("\n")
+    );
     for sub in ["run", "batch", "doctor", "engine-build"] {
         assert!(
-            commands.iter().any(|c| c.split_whitespace().nth(1) == Some(sub)),
+            commands
+                .iter()
+                .any(|c| c.split_whitespace().nth(1) == Some(sub)),
             "no `smoothscale {sub}` command found in README.md: {commands:?}"
         );
     }
@@ -234,13 +249,21 @@ fn docs_readme_commands_parse() {
 
 #[test]
 fn docs_readme_is_short() {
-    let size = fs::metadata(root().join("README.md")).expect("README.md").len();
-    assert!(size <= README_MAX_BYTES, "README.md is {size} bytes, over {README_MAX_BYTES}");
+    let size = fs::metadata(root().join("README.md"))
+        .expect("README.md")
+        .len();
+    assert!(
+        size <= README_MAX_BYTES,
+        "README.md is {size} bytes, over {README_MAX_BYTES}"
+    );
 }
 
 #[test]
 fn docs_checker_refuses_what_clap_refuses() {
-    assert_eq!(parse_error("smoothscale run a.mp4 b.mp4 --interpolate 2x"), None);
+    assert_eq!(
+        parse_error("smoothscale run a.mp4 b.mp4 --interpolate 2x"),
+        None
+    );
     assert_eq!(parse_error("smoothscale help run"), None);
     for bad in [
         "smoothscale run a.mp4 b.mp4 --no-such-option",
@@ -272,5 +295,8 @@ fn docs_reader_finds_commands_links_and_anchors() {
         ["smoothscale", "verify", "--golden", "dir x"]
     );
     assert_eq!(anchors(page), ["top-x", "b-c", "b-c-1"]);
-    assert_eq!(markdown::slug("Stopping and kill -9"), "stopping-and-kill--9");
+    assert_eq!(
+        markdown::slug("Stopping and kill -9"),
+        "stopping-and-kill--9"
+    );
 }

@@ -3,9 +3,9 @@
 mod batch;
 mod bench;
 mod calibrate;
-mod doctor;
 #[cfg(test)]
 mod docs_tests;
+mod doctor;
 mod engine_build;
 mod export_onnx;
 mod options;

@@ -157,7 +157,9 @@ pub fn slug(heading: &str) -> String {
     while let Some(open) = rest.find('[') {
         match rest[open..].find("](") {
             Some(mid) => {
-                let close = rest[open + mid..].find(')').map_or(rest.len(), |c| open + mid + c);
+                let close = rest[open + mid..]
+                    .find(')')
+                    .map_or(rest.len(), |c| open + mid + c);
                 text.push_str(&rest[..open]);
                 text.push_str(&rest[open + 1..open + mid]);
                 rest = &rest[(close + 1).min(rest.len())..];
