@@ -104,97 +104,116 @@ class Cluster:
         check(found == (job, str(task)), f"{partial} is written by {found}, not {job}_{task}")
         return pid
 
-    def task(self, job, task, expected):
-        """Checks one task's log and report; returns {clip: status}."""
+    def task(self, job, task, expected, killed=False):
+        """Checks one task's log and report (none when it was killed); returns {clip: status}."""
         log = self.logs / f"smoothscale-{job}_{task}.log"
         report = self.out / ".smoothscale" / f"report-{job}_{task}.json"
         check(log.is_file(), f"no log {log} (the script's #SBATCH --output)")
+        check(report.exists() != killed, f"{report}: exists {report.exists()}, killed {killed}")
         return check_task(f"task {job}_{task}", f"{task}/{TASKS}", expected[task], log,
-                          report if report.exists() else None)
+                          None if killed else report)
 
 
 def state(fields):
     return fields["JobState"], fields["ExitCode"]
 
 
-def main(work, jobcomp):
-    cluster = Cluster(Path(work), jobcomp)
-    for d in [cluster.inputs, cluster.logs]:
-        d.mkdir(parents=True)
-    shards = names_by_shard(TASKS, 2)
-    names = sorted(n for s in shards.values() for n in s)
-    frames = {n: SHORT for n in names}
-    frames[shards[1][0]], frames[shards[0][0]] = LONG, MEDIUM
-    for name in names:
-        make_clip(cluster.inputs / name, frames[name])
-    killed, cancelled = shards[0][0], shards[1][0]
-    print(f"clips by shard: {shards}; {killed} and {cancelled} are interrupted", flush=True)
-    done_by = {}
+class Test:
+    """The clips, which task interrupts which, and who did each clip."""
 
-    def tally(label, statuses):
+    def __init__(self, work, jobcomp):
+        self.cluster = Cluster(Path(work), jobcomp)
+        self.shards = names_by_shard(TASKS, 2)
+        self.names = sorted(n for s in self.shards.values() for n in s)
+        self.frames = {n: SHORT for n in self.names}
+        self.killed, self.cancelled = self.shards[0][0], self.shards[1][0]
+        self.frames[self.cancelled], self.frames[self.killed] = LONG, MEDIUM
+        self.done_by = {}
+
+    def tally(self, label, statuses):
         for name, status in statuses.items():
             if status == "done":
-                done_by.setdefault(name, []).append(label)
+                self.done_by.setdefault(name, []).append(label)
 
-    # A: kill task 0 and cancel task 1, each in the middle of its first clip.
-    a = cluster.submit()
-    wait_for(lambda: cluster.in_progress(killed), f"task {a}_0 to start {killed}")
-    time.sleep(1)
-    check(cluster.running(a, 0) and cluster.in_progress(killed), f"{a}_0 left {killed} early")
-    os.kill(cluster.writer(killed, a, 0), signal.SIGKILL)
-    wait_for(lambda: cluster.in_progress(cancelled), f"task {a}_1 to start {cancelled}")
-    time.sleep(1)
-    check(cluster.running(a, 1) and cluster.in_progress(cancelled),
-          f"{a}_1 left {cancelled} early")
-    slurm("scancel", f"{a}_1")
-    ended = cluster.wait_ended(a)
-    check(state(ended[0]) == ("FAILED", "0:9"), f"{a}_0: {state(ended[0])}, expected killed")
-    check(state(ended[1])[0] == "CANCELLED", f"{a}_1: {state(ended[1])}, expected CANCELLED")
-    check(state(ended[2]) == ("COMPLETED", "0:0"), f"{a}_2: {state(ended[2])}")
-    statuses = [cluster.task(a, t, shards) for t in range(TASKS)]
-    check(statuses[0] == {}, f"{a}_0 finished something before its kill: {statuses[0]}")
-    check(statuses[1] == {cancelled: "interrupted"},
-          f"{a}_1 should say {cancelled} was interrupted: {statuses[1]}")
-    check(statuses[2] == {n: "done" for n in shards[2]}, f"{a}_2: {statuses[2]}")
-    for t, s in enumerate(statuses):
-        tally(f"{a}_{t}", s)
-    check_outputs(cluster.out, shards[2], frames)
-    check_not_done(cluster.out, shards[0] + shards[1])
-    left = temporaries(cluster.out)
-    check(len(left) == 1 and left[0].startswith(f".{killed}."),
-          f"only the killed task's temporary output should be left, found {left}")
-    print(f"A: {a}_0 killed in {killed}, {a}_1 cancelled in {cancelled}, {a}_2 done", flush=True)
+    def first(self):
+        """A: task 0 killed and task 1 cancelled, each in the middle of its first clip."""
+        cluster, shards, killed, cancelled = self.cluster, self.shards, self.killed, self.cancelled
+        a = cluster.submit()
+        wait_for(lambda: cluster.in_progress(killed), f"task {a}_0 to start {killed}")
+        time.sleep(1)
+        check(cluster.running(a, 0) and cluster.in_progress(killed),
+              f"{a}_0 left {killed} early")
+        os.kill(cluster.writer(killed, a, 0), signal.SIGKILL)
+        wait_for(lambda: cluster.in_progress(cancelled), f"task {a}_1 to start {cancelled}")
+        time.sleep(1)
+        check(cluster.running(a, 1) and cluster.in_progress(cancelled),
+              f"{a}_1 left {cancelled} early")
+        slurm("scancel", f"{a}_1")
+        ended = cluster.wait_ended(a)
+        check(state(ended[0]) == ("FAILED", "0:9"), f"{a}_0: {state(ended[0])}, expected killed")
+        check(state(ended[1])[0] == "CANCELLED", f"{a}_1: {state(ended[1])}, expected CANCELLED")
+        check(state(ended[2]) == ("COMPLETED", "0:0"), f"{a}_2: {state(ended[2])}")
+        statuses = [cluster.task(a, t, shards, killed=t == 0) for t in range(TASKS)]
+        check(statuses[0] == {}, f"{a}_0 finished something before its kill: {statuses[0]}")
+        check(statuses[1] == {cancelled: "interrupted"},
+              f"{a}_1 should say {cancelled} was interrupted: {statuses[1]}")
+        check(statuses[2] == {n: "done" for n in shards[2]}, f"{a}_2: {statuses[2]}")
+        for t, s in enumerate(statuses):
+            self.tally(f"{a}_{t}", s)
+        check_outputs(cluster.out, shards[2], self.frames)
+        check_not_done(cluster.out, shards[0] + shards[1])
+        left = temporaries(cluster.out)
+        check(len(left) == 1 and left[0].startswith(f".{killed}."),
+              f"only the killed task's temporary output should be left, found {left}")
+        print(f"A: {a}_0 killed in {killed}, {a}_1 cancelled in {cancelled}, {a}_2 done",
+              flush=True)
 
-    # B redoes what A did not finish; C comes while B's task 1 is on the cancelled clip.
-    b = cluster.submit()
-    wait_for(lambda: {0, 2} <= set(cluster.ended(b)) and cluster.in_progress(cancelled),
-             f"tasks {b}_0 and {b}_2 to end while {b}_1 works on {cancelled}")
-    check(cluster.running(b, 1) and cluster.in_progress(cancelled),
-          f"{b}_1 finished {cancelled} before the second submission: lengthen it")
-    c = cluster.submit()
-    ended = {job: cluster.wait_ended(job) for job in [b, c]}
-    for job, tasks in ended.items():
-        for t, fields in tasks.items():
-            check(state(fields) == ("COMPLETED", "0:0"), f"{job}_{t}: {state(fields)}")
-    sb = [cluster.task(b, t, shards) for t in range(TASKS)]
-    sc = [cluster.task(c, t, shards) for t in range(TASKS)]
-    check(sb[0] == {n: "done" for n in shards[0]}, f"{b}_0 should redo shard 0: {sb[0]}")
-    check(sb[2] == {n: "skipped" for n in shards[2]}, f"{b}_2 should skip shard 2: {sb[2]}")
-    for t in [0, 2]:
-        check(sc[t] == {n: "skipped" for n in shards[t]}, f"{c}_{t} should skip: {sc[t]}")
-    check(sb[1].get(cancelled) == "done", f"{b}_1 should redo {cancelled}: {sb[1]}")
-    check(sc[1].get(cancelled) == "busy",
-          f"{c}_1 should find {cancelled} busy (being redone by {b}_1): {sc[1]}")
-    second = shards[1][1]
-    check({sb[1].get(second), sc[1].get(second)} in [{"done", "busy"}, {"done", "skipped"}],
-          f"{second}: {b}_1 says {sb[1].get(second)}, {c}_1 says {sc[1].get(second)}")
-    for job, runs in [(b, sb), (c, sc)]:
-        for t, s in enumerate(runs):
-            tally(f"{job}_{t}", s)
-    check_done_once(done_by, names)
-    check_outputs(cluster.out, names, frames)
+    def again(self):
+        """B redoes what A did not finish; C comes while B's task 1 is on the cancelled clip."""
+        cluster, shards, cancelled = self.cluster, self.shards, self.cancelled
+        b = cluster.submit()
+        wait_for(lambda: {0, 2} <= set(cluster.ended(b)) and cluster.in_progress(cancelled),
+                 f"tasks {b}_0 and {b}_2 to end while {b}_1 works on {cancelled}")
+        check(cluster.running(b, 1) and cluster.in_progress(cancelled),
+              f"{b}_1 finished {cancelled} before the second submission: lengthen it")
+        c = cluster.submit()
+        ended = {job: cluster.wait_ended(job) for job in [b, c]}
+        for job, tasks in ended.items():
+            for t, fields in tasks.items():
+                check(state(fields) == ("COMPLETED", "0:0"), f"{job}_{t}: {state(fields)}")
+        sb = [cluster.task(b, t, shards) for t in range(TASKS)]
+        sc = [cluster.task(c, t, shards) for t in range(TASKS)]
+        check(sb[0] == {n: "done" for n in shards[0]}, f"{b}_0 should redo shard 0: {sb[0]}")
+        check(sb[2] == {n: "skipped" for n in shards[2]}, f"{b}_2 should skip shard 2: {sb[2]}")
+        for t in [0, 2]:
+            check(sc[t] == {n: "skipped" for n in shards[t]}, f"{c}_{t} should skip: {sc[t]}")
+        check(sb[1].get(cancelled) == "done", f"{b}_1 should redo {cancelled}: {sb[1]}")
+        check(sc[1].get(cancelled) == "busy",
+              f"{c}_1 should find {cancelled} busy (being redone by {b}_1): {sc[1]}")
+        second = shards[1][1]
+        check({sb[1].get(second), sc[1].get(second)} in [{"done", "busy"}, {"done", "skipped"}],
+              f"{second}: {b}_1 says {sb[1].get(second)}, {c}_1 says {sc[1].get(second)}")
+        for job, runs in [(b, sb), (c, sc)]:
+            for t, s in enumerate(runs):
+                self.tally(f"{job}_{t}", s)
+        print(f"B and C: {b}_1 redid {cancelled} while {c}_1 found it busy", flush=True)
+
+
+def main(work, jobcomp):
+    test = Test(work, jobcomp)
+    cluster = test.cluster
+    for d in [cluster.inputs, cluster.logs]:
+        d.mkdir(parents=True)
+    for name in test.names:
+        make_clip(cluster.inputs / name, test.frames[name])
+    print(f"clips by shard: {test.shards}; {test.killed} and {test.cancelled} are interrupted",
+          flush=True)
+    test.first()
+    test.again()
+    check_done_once(test.done_by, test.names)
+    check_outputs(cluster.out, test.names, test.frames)
     check(not temporaries(cluster.out), f"temporary files left: {temporaries(cluster.out)}")
-    print(f"B and C: each clip done exactly once: {done_by}", flush=True)
+    print(f"each clip done exactly once: {test.done_by}", flush=True)
 
 
 if __name__ == "__main__":
