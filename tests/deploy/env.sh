@@ -17,3 +17,5 @@ fi
 SMOOTHSCALE_MODELS="${SMOOTHSCALE_MODELS:-$(timeout 600 bash scripts/fetch-models | tail -n 1)}"
 SMOOTHSCALE_ORT_LIB="${SMOOTHSCALE_ORT_LIB:-$(timeout 600 bash scripts/fetch-onnxruntime | tail -n 1)}"
 export SMOOTHSCALE_MODELS SMOOTHSCALE_ORT_LIB
+# The test drivers import tests/deploy/common.py: no __pycache__ in the tree.
+export PYTHONDONTWRITEBYTECODE=1
