@@ -38,7 +38,11 @@ fn raw_frames(path: &Path, vf: Option<&str>) -> Vec<u8> {
     }
     args.extend(["-f", "rawvideo", "-pix_fmt", "yuv420p", "-"]);
     let out = Command::new("ffmpeg").args(&args).output().expect("ffmpeg");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     out.stdout
 }
 
@@ -114,7 +118,11 @@ fn uhd_from_a_1088_tall_clip_is_the_centre_crop_of_the_2x_output() {
     let (full, uhd) = (dir.path().join("full.mp4"), dir.path().join("uhd.mp4"));
     let upscale = ["--upscale", "2x", "--upscale-model", model];
     run_lossless(&input, &full, &upscale);
-    run_lossless(&input, &uhd, &[&upscale[..], &["--size", "3840x2160"]].concat());
+    run_lossless(
+        &input,
+        &uhd,
+        &[&upscale[..], &["--size", "3840x2160"]].concat(),
+    );
     assert_eq!(geometry(&full).0, 3840);
     assert_eq!(geometry(&full).1, 2176);
     let (w, h, sar) = geometry(&uhd);
@@ -188,8 +196,14 @@ fn sizes_the_fit_cannot_reach_are_usage_errors() {
     let out = dir.path().join("out.mp4");
     for (args, needle) in [
         (&["--size", "96x48"][..], "cropping cannot make"),
-        (&["--size", "32x32", "--fit", "pad"][..], "padding cannot make"),
-        (&["--size", "96x32", "--fit", "crop"][..], "cropping cannot make"),
+        (
+            &["--size", "32x32", "--fit", "pad"][..],
+            "padding cannot make",
+        ),
+        (
+            &["--size", "96x32", "--fit", "crop"][..],
+            "cropping cannot make",
+        ),
         (&["--size", "33x32", "--fit", "scale"][..], "even"),
         (&["--size", "3840"][..], "not a size"),
         (&["--fit", "pad"][..], "--size"),
@@ -213,7 +227,9 @@ fn sizes_the_fit_cannot_reach_are_usage_errors() {
 #[test]
 fn interpolate_4x_with_target_fps_60_is_the_exact_retime() {
     let rife = shared_dir().join("models/rife-v4.25/flownet.pkl");
-    let lib = smoothscale::models::runtime::library_location().unwrap().path;
+    let lib = smoothscale::models::runtime::library_location()
+        .unwrap()
+        .path;
     if !rife.is_file() || !lib.is_file() {
         eprintln!("skipping: the shared RIFE model or the ONNX Runtime library is absent");
         return;

@@ -128,11 +128,20 @@ fn the_memory_estimate_covers_the_measured_peak() {
     let m = |p: &PathBuf| p.to_str().unwrap().to_string();
     // (what, clip, arguments): whole frames, tiles one per call, tiles several per call.
     let cases: Vec<(&str, &PathBuf, Vec<String>)> = vec![
-        ("SRVGG whole", &wide, vec!["--upscale-model".into(), m(&srvgg)]),
+        (
+            "SRVGG whole",
+            &wide,
+            vec!["--upscale-model".into(), m(&srvgg)],
+        ),
         (
             "SRVGG tiles",
             &wide,
-            vec!["--upscale-model".into(), m(&srvgg), "--tile".into(), "64".into()],
+            vec![
+                "--upscale-model".into(),
+                m(&srvgg),
+                "--tile".into(),
+                "64".into(),
+            ],
         ),
         (
             "RRDBNet x4 whole",
@@ -154,7 +163,12 @@ fn the_memory_estimate_covers_the_measured_peak() {
         (
             "RRDBNet x2 tiles",
             &wide,
-            vec!["--upscale-model".into(), m(&rrdb_x2), "--tile".into(), "64".into()],
+            vec![
+                "--upscale-model".into(),
+                m(&rrdb_x2),
+                "--tile".into(),
+                "64".into(),
+            ],
         ),
     ];
     for (i, (what, input, args)) in cases.iter().enumerate() {
@@ -170,7 +184,12 @@ fn the_memory_estimate_covers_the_measured_peak() {
     let r = run_reported(
         &wide,
         &dir.path().join("rife.mp4"),
-        &["--interpolate", "2x", "--rife-model", rife.to_str().unwrap()],
+        &[
+            "--interpolate",
+            "2x",
+            "--rife-model",
+            rife.to_str().unwrap(),
+        ],
     );
     assert_covered("RIFE", &r);
 }
@@ -185,7 +204,10 @@ fn assert_covered(what: &str, report: &Value) {
         estimate >> 20,
         peak >> 20
     );
-    assert!(peak <= estimate, "{what}: peak {peak} over the estimate {estimate}");
+    assert!(
+        peak <= estimate,
+        "{what}: peak {peak} over the estimate {estimate}"
+    );
 }
 
 #[test]
@@ -264,7 +286,9 @@ fn temporary_files_of_dead_runs_are_removed() {
     let out = dir.path().join("out.mp4");
     // Pids above the kernel's limit (2^22) never exist; this test process does.
     let dead = dir.path().join(".out.mp4.99999999.partial");
-    let live = dir.path().join(format!(".out.mp4.{}.partial", std::process::id()));
+    let live = dir
+        .path()
+        .join(format!(".out.mp4.{}.partial", std::process::id()));
     std::fs::write(&dead, b"left by a killed run").unwrap();
     std::fs::write(&live, b"being written").unwrap();
     let output = smoothscale()

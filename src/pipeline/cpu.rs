@@ -77,17 +77,19 @@ impl CpuModels {
         self.upscaler.as_ref().map_or(1, Upscaler::factor)
     }
 
-    /// Decides the upscaler's tiling for `width` x `height` frames of `input` from `request` and
-    /// the memory limit, and returns what the job will then hold at once.
+    /// Decides the upscaler's tiling for `width` x `height` frames of `input` (written as
+    /// `output`-sized frames) from `request` and the memory limit, and returns what the job will
+    /// then hold at once.
     pub fn plan(
         &mut self,
         input: &Path,
-        (width, height): (u32, u32),
+        ((width, height), output): ((u32, u32), (u32, u32)),
         request: TileRequest,
         max_memory: u64,
     ) -> Result<Estimate, PipelineError> {
         let size = (width as usize, height as usize);
-        let mut estimate = self.estimate(size, &Tiling::default());
+        let output = u64::from(output.0) * u64::from(output.1);
+        let mut estimate = self.estimate(size, output, &Tiling::default());
         if let Some(upscaler) = &self.upscaler {
             let fixed = estimate.frames + estimate.runtime;
             let budget = max_memory.saturating_sub(fixed);
@@ -102,7 +104,7 @@ impl CpuModels {
                     limit: max_memory,
                 }
             })?;
-            estimate = self.estimate(size, &tiling);
+            estimate = self.estimate(size, output, &tiling);
             if let Some(u) = &mut self.upscaler {
                 u.set_tiling(tiling);
             }
@@ -118,16 +120,17 @@ impl CpuModels {
         Ok(estimate)
     }
 
-    /// What rendering `width`x`height` source frames with `tiling` will hold at once: the
-    /// runtime and the models' weights, two decoded frames and a blended one, the upscaled
-    /// source and output frames (and the model's raw output when it is resized), the encoder's
-    /// frames, and the larger model call.
-    fn estimate(&self, (width, height): (usize, usize), tiling: &Tiling) -> Estimate {
+    /// What rendering `width`x`height` source frames with `tiling` into frames of `output`
+    /// pixels will hold at once: the runtime and the models' weights, two decoded frames and a
+    /// blended one, the upscaled source and output frames (and the model's raw output when it is
+    /// resized), the frame `--size` makes, the encoder's frames, and the larger model call.
+    fn estimate(&self, (width, height): (usize, usize), output: u64, tiling: &Tiling) -> Estimate {
         let pixels = (width * height) as u64;
         let factor = self.factor() as u64;
         let blended = u64::from(self.interpolator.is_some());
         let mut frames = limits::frame_bytes(pixels) * (2 + blended)
-            + limits::encoder_bytes(pixels * factor * factor);
+            + limits::frame_bytes(output)
+            + limits::encoder_bytes(output);
         let mut weights = 0;
         if let Some(u) = &self.upscaler {
             let native = u.native_scale() as u64;

@@ -178,8 +178,9 @@ fn run_on_cpu(
         preset: job.preset.clone(),
     };
     let mut models = cpu::CpuModels::new(&job.models)?;
-    let size = (info.width, info.height);
-    let estimate = models.plan(&job.input, size, job.models.tiles, job.limits.max_memory)?;
+    let (fit, format) = plan.fitted(models.factor(), job.size)?;
+    let sizes = ((info.width, info.height), (format.width, format.height));
+    let estimate = models.plan(&job.input, sizes, job.models.tiles, job.limits.max_memory)?;
     let tiling = models.tiling().map(|t| report::TilingReport {
         tile: if t.is_whole(info.width as usize, info.height as usize) {
             0
@@ -189,7 +190,6 @@ fn run_on_cpu(
         pad: t.pad,
         batch: t.batch,
     });
-    let (fit, format) = plan.fitted(models.factor(), job.size)?;
     let sink = cpu::FittedSink {
         sink: Sink::create(
             partial.path(),

@@ -4,8 +4,35 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use super::VideoError;
+
+/// The temporary files of this process not yet committed or removed, for an exit that cannot
+/// wait for the runs to unwind ([`remove_pending`]).
+static PENDING: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+fn pending() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
+    PENDING.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Removes every temporary file of this process not yet committed (for an exit on a signal that
+/// the run did not stop by itself in time); how many there were.
+pub fn remove_pending() -> usize {
+    let paths = std::mem::take(&mut *pending());
+    remove_all(&paths);
+    paths.len()
+}
+
+fn remove_all(paths: &[PathBuf]) {
+    for path in paths {
+        match fs::remove_file(path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => log::warn!("could not remove {}: {e}", path.display()),
+        }
+    }
+}
 
 /// A temporary file that becomes `target` on [`PartialFile::commit`] and is deleted otherwise.
 #[derive(Debug)]
@@ -62,8 +89,10 @@ impl PartialFile {
         let mut temp_name = std::ffi::OsString::from(".");
         temp_name.push(name);
         temp_name.push(format!(".{}.partial", std::process::id()));
+        let temp = parent.join(temp_name);
+        pending().push(temp.clone());
         Ok(PartialFile {
-            temp: parent.join(temp_name),
+            temp,
             target: target.to_path_buf(),
             committed: false,
         })
@@ -83,6 +112,10 @@ impl PartialFile {
         })?;
         self.committed = true;
         Ok(self.target.clone())
+    }
+
+    fn forget(&self) {
+        pending().retain(|p| *p != self.temp);
     }
 }
 
@@ -123,6 +156,7 @@ fn process_exists(pid: u32) -> bool {
 
 impl Drop for PartialFile {
     fn drop(&mut self) {
+        self.forget();
         if !self.committed && self.temp.exists() {
             if let Err(e) = fs::remove_file(&self.temp) {
                 log::warn!("could not remove {}: {e}", self.temp.display());
@@ -188,6 +222,26 @@ mod tests {
         assert!(!gone.exists(), "the dead process's file is removed");
         assert!(alive.exists() && other.exists() && odd.exists());
         drop(p);
+    }
+
+    #[test]
+    fn pending_files_are_removed_on_demand_and_forgotten_when_done() {
+        let dir = tempfile::tempdir().unwrap();
+        let input = dir.path().join("in.mp4");
+        fs::write(&input, b"x").unwrap();
+        let open = PartialFile::new(&dir.path().join("a.mp4"), &input, false).unwrap();
+        let done = PartialFile::new(&dir.path().join("b.mp4"), &input, false).unwrap();
+        fs::write(open.path(), b"half").unwrap();
+        fs::write(done.path(), b"all").unwrap();
+        let (open_temp, done_temp) = (open.path().to_path_buf(), done.path().to_path_buf());
+        done.commit().unwrap();
+        assert!(pending().contains(&open_temp) && !pending().contains(&done_temp));
+        // (`remove_pending` itself would take the other tests' files too.)
+        remove_all(&[open_temp.clone(), dir.path().join("never-written")]);
+        assert!(!open_temp.exists());
+        assert!(dir.path().join("b.mp4").exists(), "a committed file stays");
+        drop(open);
+        assert!(!pending().contains(&open_temp));
     }
 
     #[test]
