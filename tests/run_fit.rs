@@ -53,7 +53,7 @@ fn assert_same_pictures(a: &[u8], b: &[u8], (width, height): (usize, usize)) {
     let (cw, ch) = (width / 2, height / 2);
     let frame = width * height + 2 * cw * ch;
     assert_eq!(a.len(), b.len());
-    assert!(!a.is_empty() && a.len() % frame == 0);
+    assert!(!a.is_empty() && a.len().is_multiple_of(frame));
     for (n, (fa, fb)) in a.chunks(frame).zip(b.chunks(frame)).enumerate() {
         let luma = width * height;
         assert!(fa[..luma] == fb[..luma], "frame {n}: luma differs");

@@ -99,7 +99,7 @@ fn a_memory_limited_run_tiles_and_matches_the_whole_frame_run() {
     let limited_args = [&common[..], &["--max-memory", "450M"]].concat();
     let limited = run_reported(&input, &dir.path().join("limited.mp4"), &limited_args);
     let tile = limited["tiling"]["tile"].as_u64().unwrap();
-    assert!(tile > 0 && tile % 16 == 0, "{limited}");
+    assert!(tile > 0 && tile.is_multiple_of(16), "{limited}");
     assert!(limited["estimated_memory_bytes"].as_u64().unwrap() <= 450 << 20);
     assert_eq!(whole["output_frames"], limited["output_frames"]);
     // Seams under 1/255 before encoding: at most one code value apart after it (x264 lossless).
