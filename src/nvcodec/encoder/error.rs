@@ -34,12 +34,9 @@ pub enum NvencError {
         what: &'static str,
         source: DriverError,
     },
-    /// The driver picked a pitch wider than NVENC's 32-bit field.
-    #[error("cuMemAllocPitch chose a pitch of {pitch} bytes")]
-    Pitch { pitch: usize },
-    /// Two input buffers of one size got different pitches.
-    #[error("NVENC input buffers got pitches {first} and {other}")]
-    UnevenPitch { first: u32, other: u32 },
+    /// Rows of this many bytes have no pitch within NVENC's 32-bit field.
+    #[error("no NVENC input pitch for rows of {row_bytes} bytes")]
+    Pitch { row_bytes: u32 },
     /// Every input slot holds a frame NVENC has not finished (a bug in the slot count).
     #[error("every NVENC input buffer is still in use")]
     NoFreeInput,

@@ -4,14 +4,17 @@
 //! Why not the stream's allocator: cudarc allocates with `cuMemAllocAsync` on any device with
 //! memory pools (H100, Jetson Thor), and NVENC refuses to register stream-ordered memory
 //! (`nvEncRegisterResource` fails with `NV_ENC_ERR_RESOURCE_REGISTER_FAILED`). NVIDIA's own
-//! `NvEncoderCuda` allocates its inputs with `cuMemAllocPitch`, and so do we; the memory is
-//! freed with `cuMemFree` after it is unregistered. Frames NVENC never sees stay in the pool.
+//! `NvEncoderCuda` allocates its inputs as ordinary pitched device memory (`cuMemAllocPitch`);
+//! we allocate with `cuMemAlloc` (cudarc's `result` layer, no raw FFI outside the sys crates) at
+//! a pitch rounded up to [`PITCH_ALIGN`] and to the device's pitch alignment, and free with
+//! `cuMemFree` after the buffer is unregistered. Frames NVENC never sees stay in the pool.
 
 use std::ffi::c_void;
 use std::mem::ManuallyDrop;
 use std::rc::Rc;
 use std::sync::Arc;
 
+use cudarc::driver::sys::CUdevice_attribute;
 use cudarc::driver::{result, sys as cu, CudaSlice, CudaStream};
 use smoothscale_nvcodec_sys as sys;
 use smoothscale_nvcodec_sys::version::{
@@ -21,10 +24,17 @@ use smoothscale_nvcodec_sys::version::{
 use super::error::NvencError;
 use super::handles::EncoderHandle;
 
-/// `ElementSizeBytes` of `cuMemAllocPitch`, as `NvEncoderCuda` passes it.
-const PITCH_ELEMENT_BYTES: u32 = 16;
+/// Rows start at multiples of this many bytes (what `cuMemAllocPitch` gives on current GPUs),
+/// or of the device's `CU_DEVICE_ATTRIBUTE_TEXTURE_PITCH_ALIGNMENT` when that is larger.
+pub(crate) const PITCH_ALIGN: u32 = 512;
 
-/// A `cuMemAllocPitch` allocation seen through a cudarc slice (so our kernels write into it), freed
+/// The pitch of rows of `row_bytes` bytes on a device whose pitch alignment is `device_align`.
+pub(crate) fn input_pitch(row_bytes: u32, device_align: u32) -> Option<u32> {
+    let align = PITCH_ALIGN.max(device_align).checked_next_power_of_two()?;
+    row_bytes.checked_next_multiple_of(align)
+}
+
+/// A `cuMemAlloc` allocation of pitched rows, seen through a cudarc slice (so our kernels write into it), freed
 /// with `cuMemFree`, never by cudarc (whose drop would use `cuMemFreeAsync`).
 struct PitchedMemory {
     slice: ManuallyDrop<CudaSlice<u8>>,
@@ -34,39 +44,33 @@ struct PitchedMemory {
 }
 
 impl PitchedMemory {
-    /// `rows` rows of `row_bytes` bytes, at the pitch the driver picks.
+    /// `rows` rows of `row_bytes` bytes, at [`input_pitch`].
     fn new(stream: &Arc<CudaStream>, row_bytes: u32, rows: u32) -> Result<Self, NvencError> {
-        stream
-            .context()
-            .bind_to_thread()
+        let ctx = stream.context();
+        ctx.bind_to_thread()
             .map_err(NvencError::cuda("binding the context"))?;
-        let (mut address, mut pitch) = (0 as cu::CUdeviceptr, 0usize);
-        // SAFETY: out-pointers to locals; the context is current.
-        unsafe {
-            cu::cuMemAllocPitch_v2(
-                &mut address,
-                &mut pitch,
-                row_bytes as usize,
-                rows as usize,
-                PITCH_ELEMENT_BYTES,
+        // SAFETY: a device of a live context; reads one attribute.
+        let device_align = unsafe {
+            result::device::get_attribute(
+                ctx.cu_device(),
+                CUdevice_attribute::CU_DEVICE_ATTRIBUTE_TEXTURE_PITCH_ALIGNMENT,
             )
         }
-        .result()
-        .map_err(NvencError::cuda(
-            "allocating an NVENC input buffer (cuMemAllocPitch)",
+        .map_err(NvencError::cuda("reading the device's pitch alignment"))?;
+        let pitch = input_pitch(row_bytes, u32::try_from(device_align).unwrap_or(0))
+            .ok_or(NvencError::Pitch { row_bytes })?;
+        let bytes = pitch as usize * rows as usize;
+        // SAFETY: the context is current; the memory is owned by the value built here.
+        let address = unsafe { result::malloc_sync(bytes) }.map_err(NvencError::cuda(
+            "allocating an NVENC input buffer (cuMemAlloc)",
         ))?;
-        let Ok(pitch32) = u32::try_from(pitch) else {
-            // SAFETY: just allocated, never used.
-            let _ = unsafe { result::free_sync(address) };
-            return Err(NvencError::Pitch { pitch });
-        };
-        // SAFETY: a live allocation of `pitch * rows` bytes of this context, owned by the value
-        // built here, which frees it itself (the slice is leaked, never dropped).
-        let slice = unsafe { stream.upgrade_device_ptr::<u8>(address, pitch * rows as usize) };
+        // SAFETY: a live allocation of `bytes` bytes of this context, freed by this value itself
+        // (the slice is leaked, never dropped).
+        let slice = unsafe { stream.upgrade_device_ptr::<u8>(address, bytes) };
         Ok(PitchedMemory {
             slice: ManuallyDrop::new(slice),
             address,
-            pitch: pitch32,
+            pitch,
             stream: stream.clone(),
         })
     }
@@ -86,7 +90,7 @@ impl Drop for PitchedMemory {
         if let Err(e) = done {
             log::warn!("waiting to free an NVENC input buffer: {e}");
         }
-        // SAFETY: allocated by cuMemAllocPitch in `new`, freed once, after every use on the
+        // SAFETY: allocated by cuMemAlloc in `new`, freed once, after every use on the
         // stream has finished (synchronised above) and after NVENC unregistered it.
         if let Err(e) = unsafe { result::free_sync(self.address) } {
             log::warn!("cuMemFree of an NVENC input buffer failed: {e}");
@@ -105,7 +109,7 @@ pub(crate) struct InputBuffer {
 
 impl InputBuffer {
     /// Allocates `rows` rows of `row_bytes` bytes and registers them as a picture of `width` x
-    /// `height` in `format`, at the pitch the driver chose ([`InputBuffer::pitch`]).
+    /// `height` in `format`, at [`input_pitch`] ([`InputBuffer::pitch`]).
     pub(crate) fn new(
         session: Rc<EncoderHandle>,
         stream: &Arc<CudaStream>,
@@ -192,5 +196,23 @@ impl Drop for InputBuffer {
         if status != sys::NV_ENC_SUCCESS {
             log::warn!("nvEncUnregisterResource failed with NVENCSTATUS {status}");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_start_on_the_larger_of_our_and_the_devices_alignment() {
+        // 1920 NV12 luma bytes: 2048 at 512-byte alignment.
+        assert_eq!(input_pitch(1920, 32), Some(2048));
+        assert_eq!(input_pitch(1024, 0), Some(1024));
+        // P010 3840 wide: 7680 bytes, already a multiple of 512.
+        assert_eq!(input_pitch(7680, 512), Some(7680));
+        // A device asking for more (rounded up to a power of two) wins.
+        assert_eq!(input_pitch(1920, 1024), Some(2048));
+        assert_eq!(input_pitch(2100, 1000), Some(3072));
+        assert_eq!(input_pitch(u32::MAX - 10, 512), None);
     }
 }

@@ -103,7 +103,6 @@ impl NvEncoder {
             InputFormat::Nv12 => 1,
             InputFormat::P010 => 2,
         };
-        // The pitch is the driver's (cuMemAllocPitch), the same for every buffer of one size.
         let geometry = (
             params.width,
             params.height,
@@ -126,13 +125,8 @@ impl NvEncoder {
                 })
             })
             .collect::<Result<Vec<_>, NvencError>>()?;
+        // Every buffer has the same size, so the same pitch.
         let pitch = slots.first().map_or(0, |s| s.input.pitch());
-        if let Some(other) = slots.iter().map(|s| s.input.pitch()).find(|&p| p != pitch) {
-            return Err(NvencError::UnevenPitch {
-                first: pitch,
-                other,
-            });
-        }
         let sequence = sequence_params(&session)?;
         Ok(NvEncoder {
             slots,
