@@ -6,34 +6,34 @@
 //! nvcc is looked for in `$NVCC`, `$CUDA_HOME/bin`, `$CUDA_PATH/bin`, the `PATH`, the PyPI install
 //! of `scripts/install-nvcc` (`.tools/cuda/site/nvidia/cu13/bin`) and `/usr/local/cuda/bin`.
 //! `SMOOTHSCALE_KERNELS=source` skips nvcc. The host compiler is nvcc's default unless
-//! `NVCC_CCBIN` names one. Targets: SASS for sm_87 (Orin), sm_90 (Hopper), sm_110 (Thor) and
-//! compute_110 PTX for newer GPUs (nvcc 13.0 knows compute_75 to compute_121; sm_110 needs 13.0).
-//! `--fmad=false`: no multiply-add contraction, so the device runs the IEEE operations of the Rust
-//! references (the host tests compile with `-ffp-contract=off` for the same reason); the runtime
-//! NVRTC path uses the same option (`cuda::NVRTC_OPTIONS`).
-//! ptxas's register and spill counts are printed as warnings; a spill fails the build.
+//! `NVCC_CCBIN` names one. The arguments (targets sm_87, sm_90, sm_110 and compute_110 PTX;
+//! `--fmad=false`, so the device runs the IEEE operations of the Rust references, as the NVRTC
+//! path does) come from `src/cuda/compile_options.rs`, which the crate's tests check; the command
+//! run is recorded as `NVCC_COMMAND`. `SMOOTHSCALE_REQUIRE_FATBIN=1` makes a missing nvcc an
+//! error (jetson/setup.sh). ptxas's register and spill counts are printed as warnings; a spill
+//! fails the build.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::{env, fs};
 
-const ARCHS: &[&str] = &[
-    "arch=compute_87,code=sm_87",
-    "arch=compute_90,code=sm_90",
-    "arch=compute_110,code=[sm_110,compute_110]",
-];
+#[allow(dead_code)]
+#[path = "src/cuda/compile_options.rs"]
+mod compile_options;
 
 fn main() {
     let root = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR"));
     let out = PathBuf::from(env::var("OUT_DIR").expect("OUT_DIR"));
     let kernels = root.join("src/cuda/kernels");
     println!("cargo:rerun-if-changed={}", kernels.display());
+    println!("cargo:rerun-if-changed=src/cuda/compile_options.rs");
     for var in [
         "NVCC",
         "CUDA_HOME",
         "CUDA_PATH",
         "NVCC_CCBIN",
         "SMOOTHSCALE_KERNELS",
+        "SMOOTHSCALE_REQUIRE_FATBIN",
     ] {
         println!("cargo:rerun-if-env-changed={var}");
     }
@@ -46,24 +46,38 @@ fn main() {
         Ok("source") => None,
         _ => find_nvcc(&root),
     };
-    let embedded = match nvcc {
+    let (embedded, command) = match nvcc {
         Some(nvcc) => {
             let fatbin = out.join("kernels.fatbin");
-            compile_fatbin(&nvcc, &source_path, &fatbin);
-            format!(
-                "EmbeddedKernels::Fatbin(include_bytes!({:?}))",
-                fatbin.display().to_string()
+            let command = compile_fatbin(&nvcc, &source_path, &fatbin);
+            (
+                format!(
+                    "EmbeddedKernels::Fatbin(include_bytes!({:?}))",
+                    fatbin.display().to_string()
+                ),
+                format!("Some({command:?})"),
             )
         }
         None => {
+            if env::var("SMOOTHSCALE_REQUIRE_FATBIN").as_deref() == Ok("1") {
+                panic!(
+                    "SMOOTHSCALE_REQUIRE_FATBIN=1 but nvcc was not found (set NVCC or CUDA_HOME, \
+                     or add the CUDA toolkit's bin to PATH)"
+                );
+            }
             println!("cargo:warning=nvcc not found: embedding CUDA kernel source for NVRTC");
-            "EmbeddedKernels::Source(KERNEL_SOURCE)".to_string()
+            (
+                "EmbeddedKernels::Source(KERNEL_SOURCE)".to_string(),
+                "None".to_string(),
+            )
         }
     };
     let generated = format!(
         "/// The concatenated kernel source (always embedded: the NVRTC fallback).\n\
          pub const KERNEL_SOURCE: &str = include_str!({:?});\n\
-         const EMBEDDED: EmbeddedKernels = {embedded};\n",
+         const EMBEDDED: EmbeddedKernels = {embedded};\n\
+         /// The nvcc command that built the embedded fat binary (`None`: source embedded).\n\
+         pub const NVCC_COMMAND: Option<&str> = {command};\n",
         source_path.display().to_string()
     );
     fs::write(out.join("embedded_kernels.rs"), generated).expect("write embedded_kernels.rs");
@@ -114,19 +128,20 @@ fn find_nvcc(root: &Path) -> Option<PathBuf> {
     candidates.into_iter().find(|p| p.is_file())
 }
 
-fn compile_fatbin(nvcc: &Path, source: &Path, fatbin: &Path) {
-    let mut cmd = Command::new(nvcc);
-    cmd.arg("-fatbin")
-        .args(["-Xptxas", "-v", "-std=c++17", "-o"])
-        .arg(fatbin);
-    for arch in ARCHS {
-        cmd.args(["-gencode", arch]);
-    }
-    if let Ok(ccbin) = env::var("NVCC_CCBIN") {
-        cmd.args(["-ccbin", &ccbin]);
-    }
-    cmd.arg(source);
-    let output = cmd
+/// Compiles the fat binary; returns the command line it ran.
+fn compile_fatbin(nvcc: &Path, source: &Path, fatbin: &Path) -> String {
+    let ccbin = env::var("NVCC_CCBIN").ok();
+    let args = compile_options::nvcc_args(
+        &fatbin.display().to_string(),
+        &source.display().to_string(),
+        ccbin.as_deref(),
+    );
+    let command = std::iter::once(nvcc.display().to_string())
+        .chain(args.iter().cloned())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let output = Command::new(nvcc)
+        .args(&args)
         .output()
         .unwrap_or_else(|e| panic!("running {}: {e}", nvcc.display()));
     let log = String::from_utf8_lossy(&output.stderr).into_owned()
@@ -147,6 +162,7 @@ fn compile_fatbin(nvcc: &Path, source: &Path, fatbin: &Path) {
     if !spills.is_empty() {
         panic!("CUDA kernels spill registers:\n{}", spills.join("\n"));
     }
+    command
 }
 
 /// `(kernel, arch, registers, spill line)` of each entry function in ptxas `-v` output.

@@ -107,5 +107,9 @@ if ! command -v cargo >/dev/null; then
 fi
 [ "$build" -eq 1 ] || exit 0
 say "cargo build --release"
-SMOOTHSCALE_REQUIRE_TRT_SHIM=1 cargo build --release
+# SMOOTHSCALE_REQUIRE_FATBIN=1: build.rs fails instead of falling back to embedding the kernel
+# source for NVRTC, so this build always carries the nvcc fat binary (SASS for sm_87/sm_110).
+NVCC=$(command -v nvcc) SMOOTHSCALE_REQUIRE_FATBIN=1 SMOOTHSCALE_REQUIRE_TRT_SHIM=1 \
+    cargo build --release
+say "the CUDA kernels are embedded as an nvcc fat binary (built with $(command -v nvcc))"
 say "built target/release/smoothscale; see jetson/README.md for the power mode and the service"

@@ -139,6 +139,32 @@ fn nvrtc_kernels_are_cached_and_match_the_reference() {
     assert_yuv420_to_rgb_within_tolerance(&rebuilt, &d.stream);
 }
 
+/// The fat binary (nvcc, `--fmad=false`) against the kernels NVRTC compiles from the same source
+/// with the same options: both run the same separately rounded operations, so the fat binary
+/// meets exactly the bound NVRTC meets (with multiply-add contraction it would differ by ulps).
+#[test]
+fn the_fat_binary_meets_the_bound_nvrtc_meets() {
+    let Some(d) = device() else { return };
+    if d.kernels.origin() != KernelOrigin::Fatbin {
+        common::gpu::skip("this build embedded no fat binary (nvcc was not found)");
+        return;
+    }
+    let nvrtc = match Kernels::load_compiled(d.kernels.gpu(), None) {
+        Ok(kernels) => kernels,
+        Err(e @ DeviceError::LibraryMissing { .. }) => {
+            common::gpu::skip(&format!("NVRTC ({e})"));
+            return;
+        }
+        Err(e) => panic!("NVRTC kernels: {e}"),
+    };
+    let (cases, fat32, fat16) = yuv420_to_rgb_errors(&d.kernels, &d.stream);
+    let (_, rtc32, rtc16) = yuv420_to_rgb_errors(&nvrtc, &d.stream);
+    eprintln!(
+        "{cases} cases: fat binary f32 {fat32:e} f16 {fat16:e}, NVRTC f32 {rtc32:e} f16 {rtc16:e}"
+    );
+    assert_eq!((fat32, fat16), (rtc32, rtc16));
+}
+
 #[test]
 fn rgb_to_yuv420_matches_reference_on_device() {
     let Some(d) = device() else { return };

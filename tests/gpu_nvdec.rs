@@ -126,3 +126,25 @@ fn nvdec_matches_software_decode_on_the_shared_clips() {
         .count();
     assert!(decoded > 0, "the GPU decoded none of the clips");
 }
+
+/// A small H.264 clip made for the decoder's bookkeeping (`tests/media`, made with FFmpeg's
+/// libx264: `testsrc2` 66x34, 50 frames, 16 reference frames, 8 B-frames as a pyramid), whose
+/// coded size (80x48) is cropped to 66x34: every frame comes out at the container's size, in
+/// display order, including those the end-of-stream flush shows at once.
+#[test]
+fn nvdec_decodes_a_deep_reorder_clip_with_a_cropped_size() {
+    let Some(ctx) = cuda_device() else { return };
+    if let Err(e) = Cuvid::load() {
+        skip(&format!("no NVDEC ({e})"));
+        return;
+    }
+    // Embedded, so the GPU bundle (which carries the test executables, not the repository) has
+    // it too.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("deep_reorder_66x34.mp4");
+    std::fs::write(&path, include_bytes!("media/deep_reorder_66x34.mp4")).unwrap();
+    assert!(
+        check_clip(&ctx, "deep_reorder_66x34", &path),
+        "this GPU's NVDEC decodes 66x34 H.264 High"
+    );
+}

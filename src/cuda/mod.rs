@@ -20,6 +20,7 @@ use crate::colour::{Encoding, Siting};
 use crate::tiling::Tile;
 
 pub mod backend;
+pub mod compile_options;
 pub mod device;
 
 /// What the build embedded: a fat binary from nvcc, or the source for NVRTC.
@@ -39,8 +40,9 @@ pub fn embedded_kernels() -> EmbeddedKernels {
 }
 
 /// Options for compiling [`KERNEL_SOURCE`] with NVRTC (add `--gpu-architecture=compute_XY`): the
-/// same language level and no FMA contraction, as build.rs gives nvcc.
-pub const NVRTC_OPTIONS: &[&str] = &["--fmad=false", "-std=c++17"];
+/// same language level and no FMA contraction, as build.rs gives nvcc
+/// ([`compile_options::KERNEL_COMPILE_OPTIONS`]).
+pub const NVRTC_OPTIONS: &[&str] = compile_options::KERNEL_COMPILE_OPTIONS;
 
 /// Every kernel entry point (`extern "C"`, so these are also the symbol names).
 pub const KERNEL_NAMES: &[&str] = &[

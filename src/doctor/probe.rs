@@ -174,15 +174,18 @@ fn probe_libraries(platform: &Platform, cuda_major: Option<u32>) -> Libraries {
         Ok(nvenc) => {
             let v = nvenc.max_supported_version;
             Component {
-                note: Some("the newest NVENC API the driver supports".into()),
+                note: Some(nvenc_note()),
                 ..Component::found(NVENC_LIBRARY, Some(format!("{}.{}", v >> 4, v & 0xf)))
             }
         }
-        Err(e) => Component::missing(
-            NVENC_LIBRARY,
-            reason(&e),
-            advice(Piece::NvidiaEncode, platform, cuda_major),
-        ),
+        Err(e) => Component {
+            note: Some(nvenc_note()),
+            ..Component::missing(
+                NVENC_LIBRARY,
+                reason(&e),
+                advice(Piece::NvidiaEncode, platform, cuda_major),
+            )
+        },
     };
     let nvinfer = probe_tensorrt_library(
         Piece::Nvinfer,
@@ -436,3 +439,14 @@ pub fn decide_backend(
 #[cfg(test)]
 #[path = "probe_tests.rs"]
 mod tests;
+
+/// The NVENC line's note: the driver's version is the newest API it supports, and this binary
+/// speaks the API of the Video Codec SDK headers it was built against (the driver must support at
+/// least that one).
+pub(super) fn nvenc_note() -> String {
+    let (major, minor) = smoothscale_nvcodec_sys::version::HEADER_API_VERSION;
+    format!(
+        "the version is the newest NVENC API the driver supports; this binary was built against \
+         the NVENC API {major}.{minor} headers and needs at least that"
+    )
+}

@@ -286,3 +286,17 @@ fn counting_plans_in_a_cache_folder() {
     std::fs::write(dir.path().join("rife-1920x1088-fp16.json"), b"{}").unwrap();
     assert_eq!(count_plans(dir.path()), (true, 1, 10));
 }
+
+#[test]
+fn the_nvenc_line_names_the_header_version_built_against() {
+    let (major, minor) = smoothscale_nvcodec_sys::version::HEADER_API_VERSION;
+    let note = nvenc_note();
+    assert!(
+        note.contains(&format!("NVENC API {major}.{minor} headers")),
+        "{note}"
+    );
+    assert!(
+        note.contains("newest NVENC API the driver supports"),
+        "{note}"
+    );
+}

@@ -100,7 +100,7 @@ pub struct NvencParams {
     pub tuning_high_quality: bool,
     pub profile: Profile,
     pub input: InputFormat,
-    /// `hevcConfig.pixelBitDepthMinus8` (SDK 11.1 API): 0 or 2.
+    /// The HEVC bit depth minus 8 (0 or 2), written into whichever fields the headers have.
     pub pixel_bit_depth_minus8: u8,
     pub rate_control: RateControl,
     pub multi_pass: MultiPass,

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use cudarc::driver::CudaStream;
 use ffmpeg_next as ff;
 
+use super::decoder::plan::picture_size;
 use super::decoder::{MappedFrame, NvDecoder, NvdecError, SurfaceFormat};
 use super::{AnnexB, DisplayClock, NalCodec};
 use crate::timeline::Rational;
@@ -36,14 +37,15 @@ pub trait PictureConverter {
 /// Why [`NvdecDecoder::open`] refuses a stream of another codec.
 pub const NVDEC_CODECS: &str = "NVDEC is used for H.264 and HEVC only";
 
-/// Whether `error` says that NVDEC cannot decode the stream (its codec, or this GPU's decoder
-/// capabilities), so that a software decoder may take over.
+/// Whether `error` says that NVDEC cannot decode the stream (its codec, this GPU's decoder
+/// capabilities, or pictures of another size than the container declares), so that a software
+/// decoder may take over.
 pub fn cannot_decode(error: &VideoError) -> bool {
     match error {
         VideoError::BadStream(_, why) => *why == NVDEC_CODECS,
         VideoError::GpuDecode { source, .. } => matches!(
             source.downcast_ref::<NvdecError>(),
-            Some(NvdecError::Caps(_))
+            Some(NvdecError::Caps(_) | NvdecError::PictureSize(_))
         ),
         _ => false,
     }
@@ -167,10 +169,11 @@ impl<C: PictureConverter> VideoDecoder for NvdecDecoder<C> {
         }
     }
 
-    fn size(&self, _picture: &DisplayedPicture) -> (u32, u32) {
-        // NVDEC's surfaces are the stream's size rounded up to even; the visible size is the
-        // declared one, which cannot change within a stream NVDEC decodes in one session.
-        self.format.map_or(self.declared.0, |f| (f.width, f.height))
+    fn size(&self, picture: &DisplayedPicture) -> (u32, u32) {
+        // The visible size of the decoder that decoded this picture: a new sequence of another
+        // size (the parser's sequence callback creates a decoder for it) shows up here, and the
+        // source refuses the change before the picture is converted.
+        picture.frame.visible_size()
     }
 
     fn time(&self, picture: &DisplayedPicture) -> PictureTime {
@@ -181,11 +184,11 @@ impl<C: PictureConverter> VideoDecoder for NvdecDecoder<C> {
     }
 
     fn describe(&mut self, picture: &DisplayedPicture) -> Result<PictureFormat, VideoError> {
-        let ((width, height), colour) = self.declared;
-        let (width, height) = match (width, height) {
-            (0, _) | (_, 0) => (picture.frame.width(), picture.frame.height()),
-            size => size,
-        };
+        let (declared, colour) = self.declared;
+        // The decoder's size, never the container's alone: the kernels read this many rows of
+        // the mapped surface.
+        let (width, height) = picture_size(declared, &picture.frame.geometry())
+            .map_err(|e| gpu_error(&self.path, NvdecError::from(e)))?;
         let (pixel, bits) = match picture.frame.format() {
             SurfaceFormat::Nv12 => (ff::format::Pixel::NV12, 8),
             SurfaceFormat::P016 => (

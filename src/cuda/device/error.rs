@@ -67,7 +67,7 @@ impl DeviceError {
 /// The driver library cudarc opens, as `doctor` names it.
 pub const DRIVER_LIBRARY: &str = "libcuda.so.1";
 
-/// NVRTC, as named in errors (cudarc tries several sonames).
+/// NVRTC, as named in errors (`libnvrtc.so.13`, `.so.12` and `.so` are tried).
 pub const NVRTC_LIBRARY: &str = "libnvrtc.so";
 
 /// `Ok` when libcuda can be opened; checked before any cudarc driver call, which would panic.
@@ -79,21 +79,6 @@ pub fn require_driver() -> Result<(), DeviceError> {
         Err(DeviceError::LibraryMissing {
             library: DRIVER_LIBRARY,
             provided_by: "the NVIDIA driver",
-        })
-    }
-}
-
-/// `Ok` when NVRTC can be opened; checked before any cudarc NVRTC call, which would panic.
-pub fn require_nvrtc() -> Result<(), DeviceError> {
-    // SAFETY: only tries to open the library; no function is called through it.
-    if unsafe { cudarc::nvrtc::sys::is_culib_present() } {
-        Ok(())
-    } else {
-        Err(DeviceError::LibraryMissing {
-            library: NVRTC_LIBRARY,
-            // cudarc 0.19 opens `libnvrtc.so` or `libnvrtc.so.12` (not `.so.13`): with CUDA 13 the
-            // unversioned link of the development package is needed.
-            provided_by: "the CUDA run-time compiler; with CUDA 13 install cuda-nvrtc-dev for the libnvrtc.so link",
         })
     }
 }

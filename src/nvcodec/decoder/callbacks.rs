@@ -3,7 +3,6 @@
 //! the state for the session to return once the parse call is back.
 
 use std::cell::RefCell;
-use std::collections::VecDeque;
 use std::ffi::{c_int, c_void};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::rc::Rc;
@@ -13,23 +12,26 @@ use cudarc::driver::CudaContext;
 use smoothscale_nvcodec_sys as sys;
 use smoothscale_nvcodec_sys::Cuvid;
 
+use super::display_queue::{DisplayQueue, SurfaceKey};
 use super::error::{check, NvdecError};
 use super::handles::{CtxLock, DecoderHandle};
-use super::plan::{self, Chroma, DecoderCaps, StreamFormat, SurfaceFormat, DISPLAY_HEADROOM};
+use super::plan::{self, Chroma, DecoderCaps, Geometry, StreamFormat, SurfaceFormat};
 use crate::nvcodec::NalCodec;
 
 /// The decoder serving the current sequence, and the geometry of its output.
 struct Active {
     decoder: Rc<DecoderHandle>,
+    /// Tells this decoder's surfaces from those of earlier sequences' decoders.
+    id: u64,
     format: StreamFormat,
-    geometry: (SurfaceFormat, u32, u32),
+    geometry: Geometry,
     surfaces: u32,
 }
 
 /// A picture the parser displayed and nobody has mapped yet.
 pub(crate) struct Displayed {
     pub(crate) decoder: Rc<DecoderHandle>,
-    pub(crate) geometry: (SurfaceFormat, u32, u32),
+    pub(crate) geometry: Geometry,
     pub(crate) info: sys::CUVIDPARSERDISPINFO,
 }
 
@@ -40,7 +42,9 @@ pub(crate) struct ParserState {
     lock: Rc<CtxLock>,
     codec: NalCodec,
     active: Option<Active>,
-    pub(crate) displayed: VecDeque<Displayed>,
+    /// Decoders created so far (the next one's id).
+    decoders: u64,
+    pub(crate) displayed: DisplayQueue<Displayed>,
     /// The first error a callback met; the session returns it after the parse call.
     pub(crate) error: Option<NvdecError>,
 }
@@ -58,7 +62,8 @@ impl ParserState {
             lock,
             codec,
             active: None,
-            displayed: VecDeque::new(),
+            decoders: 0,
+            displayed: DisplayQueue::default(),
             error: None,
         })
     }
@@ -109,12 +114,21 @@ impl ParserState {
             self.lock.clone(),
             &mut info,
         )?;
+        if let Some(old) = &self.active {
+            log::info!(
+                "the stream's sequence changes: {:?} -> {:?}",
+                old.geometry.visible,
+                format.display_size()
+            );
+        }
         self.active = Some(Active {
             decoder: Rc::new(decoder),
+            id: self.decoders,
             format,
-            geometry: (surface, width, height),
+            geometry: Geometry::of(&format, surface),
             surfaces,
         });
+        self.decoders += 1;
         Ok(surfaces as c_int)
     }
 
@@ -145,6 +159,12 @@ impl ParserState {
 
     fn on_decode(&mut self, pic: *mut sys::CUVIDPICPARAMS) -> Result<c_int, NvdecError> {
         let active = self.active.as_ref().ok_or(NvdecError::NoDecoder)?;
+        // SAFETY: the parser passes a valid picture for the duration of the call.
+        let target = unsafe { pic.as_ref() }.ok_or(NvdecError::NoDecoder)?;
+        self.displayed.check_decode(SurfaceKey {
+            decoder: active.id,
+            picture: target.CurrPicIdx,
+        })?;
         // SAFETY: the parser hands a picture for the decoder it asked us to create; the context
         // was made current by the session before the parse call.
         let status = unsafe { (self.lib.decode_picture)(active.decoder.raw, pic) };
@@ -156,14 +176,16 @@ impl ParserState {
         // A null picture marks the end of the stream.
         let Some(info) = info else { return Ok(1) };
         let active = self.active.as_ref().ok_or(NvdecError::NoDecoder)?;
-        if self.displayed.len() >= DISPLAY_HEADROOM as usize {
-            return Err(NvdecError::DisplayBacklog(self.displayed.len() + 1));
-        }
-        self.displayed.push_back(Displayed {
+        let key = SurfaceKey {
+            decoder: active.id,
+            picture: info.picture_index,
+        };
+        let shown = Displayed {
             decoder: active.decoder.clone(),
             geometry: active.geometry,
             info: *info,
-        });
+        };
+        self.displayed.push(key, active.surfaces, shown)?;
         Ok(1)
     }
 }

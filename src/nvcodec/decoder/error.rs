@@ -3,7 +3,8 @@
 use cudarc::driver::DriverError;
 use smoothscale_nvcodec_sys::LoadError;
 
-use super::plan::CapsError;
+use super::display_queue::QueueError;
+use super::plan::{CapsError, PictureSizeError};
 
 /// An NVDEC failure, naming the call and its status.
 #[derive(Debug, thiserror::Error)]
@@ -32,10 +33,13 @@ pub enum NvdecError {
     /// The decoder marked a picture as failed (`cuvidGetDecodeStatus`).
     #[error("NVDEC could not decode picture {picture} (damaged stream?)")]
     PictureFailed { picture: i32 },
-    /// More pictures were waiting to be mapped than the surfaces leave room for: the caller did
-    /// not take the frames out between packets.
-    #[error("{0} decoded pictures are waiting: take frames out after every packet")]
-    DisplayBacklog(usize),
+    /// A displayed picture would be overwritten before it was mapped: the caller did not take
+    /// the frames out between packets.
+    #[error(transparent)]
+    Queue(#[from] QueueError),
+    /// A picture's size does not fit what the kernels would be told.
+    #[error(transparent)]
+    PictureSize(#[from] PictureSizeError),
     /// A parser callback panicked; the panic was stopped at the FFI boundary.
     #[error("an NVDEC parser callback panicked: {0}")]
     CallbackPanicked(String),

@@ -8,7 +8,7 @@ use smoothscale_nvcodec_sys as sys;
 
 use super::error::{check, NvdecError};
 use super::handles::DecoderHandle;
-use super::plan::SurfaceFormat;
+use super::plan::{Geometry, SurfaceFormat};
 
 /// One mapped picture: a luma plane of `height` rows at `device_ptr`, then the interleaved CbCr
 /// plane of `height / 2` rows at [`MappedFrame::chroma_ptr`], both `pitch` bytes apart.
@@ -19,6 +19,8 @@ pub struct MappedFrame {
     format: SurfaceFormat,
     width: u32,
     height: u32,
+    /// The visible size inside the surface (the decoder's display area).
+    visible: (u32, u32),
     /// The parser's timestamp of the picture (what was sent with its packet).
     timestamp: i64,
 }
@@ -91,7 +93,7 @@ impl MappedFrame {
         decoder: Rc<DecoderHandle>,
         stream: &CudaStream,
         picture: &sys::CUVIDPARSERDISPINFO,
-        geometry: (SurfaceFormat, u32, u32),
+        geometry: Geometry,
     ) -> Result<Self, NvdecError> {
         decoder
             .ctx
@@ -108,13 +110,7 @@ impl MappedFrame {
                 picture: picture.picture_index,
             });
         }
-        let mut params = sys::CUVIDPROCPARAMS {
-            progressive_frame: picture.progressive_frame,
-            top_field_first: picture.top_field_first,
-            unpaired_field: i32::from(picture.repeat_first_field < 0),
-            output_stream: stream.cu_stream().cast(),
-            ..Default::default()
-        };
+        let mut params = proc_params(picture, stream.cu_stream().cast());
         let (mut device_ptr, mut pitch) = (0u64, 0u32);
         // SAFETY: live decoder, displayed picture, live out-pointers; the context is current.
         let rc = unsafe {
@@ -127,14 +123,15 @@ impl MappedFrame {
             )
         };
         check("cuvidMapVideoFrame64", rc)?;
-        let (format, width, height) = geometry;
+        let (width, height) = geometry.target;
         Ok(MappedFrame {
             decoder,
             device_ptr,
             pitch,
-            format,
+            format: geometry.surface,
             width,
             height,
+            visible: geometry.visible,
             timestamp: picture.timestamp,
         })
     }
@@ -166,6 +163,21 @@ impl MappedFrame {
 
     pub fn height(&self) -> u32 {
         self.height
+    }
+
+    /// The visible size (the decoder's display area; at most [`MappedFrame::width`] x
+    /// [`MappedFrame::height`]).
+    pub fn visible_size(&self) -> (u32, u32) {
+        self.visible
+    }
+
+    /// The decoder's output geometry for this picture.
+    pub fn geometry(&self) -> Geometry {
+        Geometry {
+            surface: self.format,
+            target: (self.width, self.height),
+            visible: self.visible,
+        }
     }
 
     /// The parser's timestamp of this picture.
@@ -200,6 +212,24 @@ impl MappedFrame {
             luma: plane(0, self.height as usize),
             chroma: plane(rows, self.height as usize / 2),
         })
+    }
+}
+
+/// The post-processing parameters of a displayed picture, as NVIDIA's `NvDecoder` sample sets
+/// them: for interlaced content `second_field` is `repeat_first_field + 1` (the parser's
+/// `repeat_first_field` is -1 for an unpaired field, 0 normally, 1 or 2 for repeated fields), and
+/// an unpaired field is flagged.
+pub(crate) fn proc_params(
+    picture: &sys::CUVIDPARSERDISPINFO,
+    output_stream: sys::CUstream,
+) -> sys::CUVIDPROCPARAMS {
+    sys::CUVIDPROCPARAMS {
+        progressive_frame: picture.progressive_frame,
+        second_field: picture.repeat_first_field + 1,
+        top_field_first: picture.top_field_first,
+        unpaired_field: i32::from(picture.repeat_first_field < 0),
+        output_stream,
+        ..Default::default()
     }
 }
 
@@ -241,5 +271,33 @@ mod tests {
         off.luma[1] = 1; // sample 0 = 256 of 65535, over 6 samples
         let expected = 10.0 * (65535f64.powi(2) / (256f64.powi(2) / 6.0)).log10();
         assert!((wide.psnr(&off).unwrap() - expected).abs() < 1e-9);
+    }
+
+    #[test]
+    fn interlaced_pictures_map_their_second_field_as_nvidias_sample_does() {
+        let picture = |progressive, repeat| sys::CUVIDPARSERDISPINFO {
+            picture_index: 3,
+            progressive_frame: progressive,
+            top_field_first: 1,
+            repeat_first_field: repeat,
+            ..Default::default()
+        };
+        let p = proc_params(&picture(0, 0), std::ptr::null_mut());
+        assert_eq!(
+            (p.progressive_frame, p.second_field, p.top_field_first),
+            (0, 1, 1)
+        );
+        assert_eq!(p.unpaired_field, 0);
+        // A repeated first field (3:2 pull-down) and an unpaired field.
+        assert_eq!(
+            proc_params(&picture(0, 1), std::ptr::null_mut()).second_field,
+            2
+        );
+        let unpaired = proc_params(&picture(0, -1), std::ptr::null_mut());
+        assert_eq!((unpaired.second_field, unpaired.unpaired_field), (0, 1));
+        assert_eq!(
+            proc_params(&picture(1, 0), std::ptr::null_mut()).progressive_frame,
+            1
+        );
     }
 }

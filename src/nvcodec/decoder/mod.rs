@@ -3,6 +3,7 @@
 //! the rest has only been compiled, not yet run on a GPU.
 
 mod callbacks;
+pub mod display_queue;
 mod error;
 mod frame;
 mod handles;
@@ -11,5 +12,7 @@ mod session;
 
 pub use error::NvdecError;
 pub use frame::{HostFrame, MappedFrame};
-pub use plan::{CapsError, Chroma, DecoderCaps, StreamFormat, SurfaceFormat};
+pub use plan::{
+    CapsError, Chroma, DecoderCaps, Geometry, PictureSizeError, StreamFormat, SurfaceFormat,
+};
 pub use session::NvDecoder;

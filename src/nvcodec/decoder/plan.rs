@@ -158,8 +158,9 @@ pub fn check_caps(format: &StreamFormat, caps: &DecoderCaps) -> Result<SurfaceFo
 /// NVDEC's limit on decode surfaces.
 pub const MAX_DECODE_SURFACES: u32 = 32;
 
-/// Pictures that may wait between the display callback and mapping: the parser may reuse a
-/// displayed picture's surface once this many newer ones have been decoded.
+/// Decode surfaces beyond the parser's minimum: the parser counts a displayed picture's surface
+/// as free at once, and these extra surfaces let displayed pictures wait to be mapped (taken out
+/// after each packet) while the parser decodes into others (see `display_queue`).
 pub const DISPLAY_HEADROOM: u32 = 8;
 
 /// Pictures the caller may hold mapped at once (`ulNumOutputSurfaces`).
@@ -175,6 +176,73 @@ pub fn decode_surfaces(min_surfaces: u8) -> u32 {
 pub fn target_size(format: &StreamFormat) -> (u32, u32) {
     let (width, height) = format.display_size();
     (width.next_multiple_of(2), height.next_multiple_of(2))
+}
+
+/// What a decoder created for one sequence outputs: the surface format, the size of its output
+/// surfaces (`ulTargetWidth` x `ulTargetHeight`) and the visible size inside them (the
+/// sequence's display area). Every displayed picture carries the geometry of the decoder that
+/// decoded it, so a size change mid-stream shows up as pictures of another geometry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Geometry {
+    pub surface: SurfaceFormat,
+    /// `ulTargetWidth`, `ulTargetHeight`: the visible size rounded up to even.
+    pub target: (u32, u32),
+    /// The visible width and height (`display_area`).
+    pub visible: (u32, u32),
+}
+
+impl Geometry {
+    /// The geometry of a decoder created for `format` with [`target_size`].
+    pub fn of(format: &StreamFormat, surface: SurfaceFormat) -> Self {
+        Geometry {
+            surface,
+            target: target_size(format),
+            visible: format.display_size(),
+        }
+    }
+}
+
+/// Why a decoded picture cannot be converted at the size asked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum PictureSizeError {
+    #[error(
+        "the decoder outputs {decoded:?} pictures but the container declares {declared:?}:          refusing to read outside the decoded surface (try --backend cpu)"
+    )]
+    Mismatch {
+        declared: (u32, u32),
+        decoded: (u32, u32),
+    },
+    #[error("a {asked:?} picture was asked of a {surface:?} decoded surface")]
+    Surface {
+        asked: (u32, u32),
+        surface: (u32, u32),
+    },
+}
+
+/// The size of the pictures the kernels read: the decoder's visible size, which must agree with
+/// the size the container declared (when it declares one: `(0, 0)` otherwise) and lie inside the
+/// decoder's output surface. Never larger than what NVDEC wrote.
+pub fn picture_size(
+    declared: (u32, u32),
+    geometry: &Geometry,
+) -> Result<(u32, u32), PictureSizeError> {
+    let decoded = geometry.visible;
+    if declared.0 != 0 && declared.1 != 0 && declared != decoded {
+        return Err(PictureSizeError::Mismatch { declared, decoded });
+    }
+    check_inside(decoded, geometry)
+}
+
+/// `asked` fits the decoder's output surface.
+pub fn check_inside(
+    asked: (u32, u32),
+    geometry: &Geometry,
+) -> Result<(u32, u32), PictureSizeError> {
+    let surface = geometry.target;
+    if asked.0 > surface.0 || asked.1 > surface.1 || asked.0 == 0 || asked.1 == 0 {
+        return Err(PictureSizeError::Surface { asked, surface });
+    }
+    Ok(asked)
 }
 
 /// The rectangle the decoder crops (`display_area`): the visible area, widened to the even

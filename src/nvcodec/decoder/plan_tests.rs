@@ -108,3 +108,43 @@ fn target_is_the_visible_area_rounded_to_even() {
     f.display = [0, 0, 320, 240];
     assert_eq!(crop(&f), [0, 0, 320, 240]);
 }
+
+#[test]
+fn pictures_take_the_decoders_size_and_refuse_a_mismatch() {
+    // 1920x1080 in a 1920x1088 coded picture: the decoder outputs 1920x1080.
+    let mut f = format(NalCodec::H264, 8, Chroma::Yuv420, 1920, 1088);
+    f.display = [0, 0, 1920, 1080];
+    let g = Geometry::of(&f, SurfaceFormat::Nv12);
+    assert_eq!((g.target, g.visible), ((1920, 1080), (1920, 1080)));
+    assert_eq!(picture_size((1920, 1080), &g), Ok((1920, 1080)));
+    // A container that declares nothing: the decoder's size.
+    assert_eq!(picture_size((0, 0), &g), Ok((1920, 1080)));
+    // The container declares more than the decoder outputs: refused, never read past the
+    // surface's last row.
+    assert_eq!(
+        picture_size((1920, 1088), &g),
+        Err(PictureSizeError::Mismatch {
+            declared: (1920, 1088),
+            decoded: (1920, 1080)
+        })
+    );
+    assert_eq!(
+        picture_size((1280, 720), &g),
+        Err(PictureSizeError::Mismatch {
+            declared: (1280, 720),
+            decoded: (1920, 1080)
+        })
+    );
+    // An odd visible size sits inside its even surface; a larger one does not.
+    f.display = [0, 0, 1917, 1079];
+    let odd = Geometry::of(&f, SurfaceFormat::Nv12);
+    assert_eq!(odd.target, (1918, 1080));
+    assert_eq!(picture_size((1917, 1079), &odd), Ok((1917, 1079)));
+    assert_eq!(
+        check_inside((1919, 1080), &odd),
+        Err(PictureSizeError::Surface {
+            asked: (1919, 1080),
+            surface: (1918, 1080)
+        })
+    );
+}

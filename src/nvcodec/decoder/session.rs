@@ -119,7 +119,7 @@ impl NvDecoder {
 
     /// The next picture in display order, mapped; `None` until the parser shows one.
     pub fn next_frame(&mut self) -> Result<Option<MappedFrame>, NvdecError> {
-        let Some(shown) = self.state.borrow_mut().displayed.pop_front() else {
+        let Some(shown) = self.state.borrow_mut().displayed.pop() else {
             return Ok(None);
         };
         MappedFrame::map(shown.decoder, &self.stream, &shown.info, shown.geometry).map(Some)

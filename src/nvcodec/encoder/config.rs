@@ -101,7 +101,7 @@ pub fn apply_config(params: &NvencParams, vui: &Vui, config: &mut sys::NV_ENC_CO
             let hevc = unsafe { &mut config.encodeCodecConfig.hevcConfig };
             hevc.idrPeriod = params.gop_length;
             hevc.set_chromaFormatIDC(1);
-            hevc.set_pixelBitDepthMinus8(params.pixel_bit_depth_minus8.into());
+            sys::version::set_hevc_bit_depth(hevc, u32::from(params.pixel_bit_depth_minus8) + 8);
             write_vui(&mut hevc.hevcVUIParameters, vui);
         }
     }

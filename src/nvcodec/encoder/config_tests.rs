@@ -103,7 +103,10 @@ fn hevc_main10_constant_qp_without_lookahead() {
     assert_eq!(rc.enableTemporalAQ(), 0);
     // SAFETY: the HEVC member was written.
     let hevc = unsafe { config.encodeCodecConfig.hevcConfig };
-    assert_eq!((hevc.chromaFormatIDC(), hevc.pixelBitDepthMinus8()), (1, 2));
+    assert_eq!(
+        (hevc.chromaFormatIDC(), sys::version::hevc_bit_depth(&hevc)),
+        (1, 10)
+    );
     assert_eq!(hevc.idrPeriod, 250);
     assert_eq!(hevc.hevcVUIParameters.colourMatrix, 9);
 }

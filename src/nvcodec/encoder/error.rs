@@ -34,6 +34,9 @@ pub enum NvencError {
         what: &'static str,
         source: DriverError,
     },
+    /// Rows of this many bytes have no pitch within NVENC's 32-bit field.
+    #[error("no NVENC input pitch for rows of {row_bytes} bytes")]
+    Pitch { row_bytes: u32 },
     /// Every input slot holds a frame NVENC has not finished (a bug in the slot count).
     #[error("every NVENC input buffer is still in use")]
     NoFreeInput,

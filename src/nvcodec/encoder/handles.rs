@@ -1,16 +1,15 @@
-//! RAII owners of the NVENC session and of the buffers registered with it. Buffers hold an Rc
-//! of the session, so it is destroyed after every one of them.
+//! RAII owners of the NVENC session and of its bitstream buffers (the input buffers are in
+//! `input.rs`). Buffers hold an Rc of the session, so it is destroyed after every one of them.
 
 use std::ffi::{c_void, CStr};
 use std::ptr;
 use std::rc::Rc;
 use std::sync::Arc;
 
-use cudarc::driver::{CudaContext, CudaSlice, CudaStream, DevicePtr};
+use cudarc::driver::CudaContext;
 use smoothscale_nvcodec_sys as sys;
 use smoothscale_nvcodec_sys::version::{
-    NVENCAPI_VERSION, NV_ENC_CREATE_BITSTREAM_BUFFER_VER, NV_ENC_MAP_INPUT_RESOURCE_VER,
-    NV_ENC_OPEN_ENCODE_SESSION_EX_PARAMS_VER, NV_ENC_REGISTER_RESOURCE_VER,
+    NVENCAPI_VERSION, NV_ENC_CREATE_BITSTREAM_BUFFER_VER, NV_ENC_OPEN_ENCODE_SESSION_EX_PARAMS_VER,
 };
 use smoothscale_nvcodec_sys::NvEnc;
 
@@ -94,104 +93,6 @@ impl Drop for EncoderHandle {
         let status = unsafe { (self.nvenc.functions.nvEncDestroyEncoder)(self.raw) };
         if status != sys::NV_ENC_SUCCESS {
             log::warn!("nvEncDestroyEncoder failed with NVENCSTATUS {status}");
-        }
-    }
-}
-
-/// A device buffer of ours, registered once with the session as a CUDA input resource, and
-/// mapped while NVENC reads it.
-pub(crate) struct InputBuffer {
-    session: Rc<EncoderHandle>,
-    registered: sys::NV_ENC_REGISTERED_PTR,
-    mapped: Option<sys::NV_ENC_INPUT_PTR>,
-    pub(crate) memory: CudaSlice<u8>,
-}
-
-impl InputBuffer {
-    /// Allocates `pitch * rows` bytes on `stream` and registers them as a picture of
-    /// `width` x `height` in `format`.
-    pub(crate) fn new(
-        session: Rc<EncoderHandle>,
-        stream: &Arc<CudaStream>,
-        (width, height, pitch, rows): (u32, u32, u32, u32),
-        format: sys::NV_ENC_BUFFER_FORMAT,
-    ) -> Result<Self, NvencError> {
-        let memory = stream
-            .alloc_zeros::<u8>(pitch as usize * rows as usize)
-            .map_err(NvencError::cuda("allocating an NVENC input buffer"))?;
-        // The address never changes; the event guard is released right away.
-        let address = {
-            let (address, _sync) = memory.device_ptr(stream);
-            address
-        };
-        let mut params = sys::NV_ENC_REGISTER_RESOURCE {
-            version: NV_ENC_REGISTER_RESOURCE_VER,
-            resourceType: sys::NV_ENC_INPUT_RESOURCE_TYPE_CUDADEVICEPTR,
-            width,
-            height,
-            pitch,
-            resourceToRegister: address as *mut c_void,
-            bufferFormat: format,
-            bufferUsage: sys::NV_ENC_INPUT_IMAGE,
-            ..Default::default()
-        };
-        // SAFETY: a live session; the device memory stays allocated while registered (it is
-        // owned by this value, which unregisters it in Drop before freeing it).
-        let status =
-            unsafe { (session.nvenc.functions.nvEncRegisterResource)(session.raw, &mut params) };
-        session.check("nvEncRegisterResource", status)?;
-        Ok(InputBuffer {
-            session,
-            registered: params.registeredResource,
-            mapped: None,
-            memory,
-        })
-    }
-
-    /// Maps the buffer for one encode; stays mapped until [`InputBuffer::unmap`].
-    pub(crate) fn map(&mut self) -> Result<sys::NV_ENC_INPUT_PTR, NvencError> {
-        self.unmap()?;
-        let mut params = sys::NV_ENC_MAP_INPUT_RESOURCE {
-            version: NV_ENC_MAP_INPUT_RESOURCE_VER,
-            registeredResource: self.registered,
-            ..Default::default()
-        };
-        // SAFETY: a live session and a resource registered with it.
-        let status = unsafe {
-            (self.session.nvenc.functions.nvEncMapInputResource)(self.session.raw, &mut params)
-        };
-        self.session.check("nvEncMapInputResource", status)?;
-        self.mapped = Some(params.mappedResource);
-        Ok(params.mappedResource)
-    }
-
-    pub(crate) fn unmap(&mut self) -> Result<(), NvencError> {
-        if let Some(mapped) = self.mapped.take() {
-            // SAFETY: a resource this buffer mapped and has not unmapped.
-            let status = unsafe {
-                (self.session.nvenc.functions.nvEncUnmapInputResource)(self.session.raw, mapped)
-            };
-            self.session.check("nvEncUnmapInputResource", status)?;
-        }
-        Ok(())
-    }
-}
-
-impl Drop for InputBuffer {
-    fn drop(&mut self) {
-        if let Err(e) = self.unmap() {
-            log::warn!("{e}");
-        }
-        // SAFETY: registered by `new` on this live session, unregistered once, before the
-        // memory (a later field) is freed.
-        let status = unsafe {
-            (self.session.nvenc.functions.nvEncUnregisterResource)(
-                self.session.raw,
-                self.registered,
-            )
-        };
-        if status != sys::NV_ENC_SUCCESS {
-            log::warn!("nvEncUnregisterResource failed with NVENCSTATUS {status}");
         }
     }
 }

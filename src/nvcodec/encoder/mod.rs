@@ -6,6 +6,7 @@ mod caps;
 pub mod config;
 mod error;
 mod handles;
+mod input;
 mod session;
 mod setup;
 pub mod timing;

@@ -14,14 +14,13 @@ use smoothscale_nvcodec_sys::NvEnc;
 use super::caps::{check_codec, query_caps};
 use super::config::buffer_format;
 use super::error::NvencError;
-use super::handles::{BitstreamBuffer, EncoderHandle, InputBuffer};
+use super::handles::{BitstreamBuffer, EncoderHandle};
+use super::input::InputBuffer;
 use super::setup::{initialize, sequence_params};
 use super::timing::{DtsClock, SlotRing};
 use crate::nvcodec::{nvenc_params, CodecGuid, InputFormat, NvencParams, NvencRequest, Vui};
 use crate::video::VideoCodec;
 
-/// Row alignment of our input buffers, in bytes.
-const PITCH_ALIGN: u32 = 256;
 /// Slots beyond B-frames and lookahead, so a finished batch never waits for a free slot.
 const EXTRA_SLOTS: usize = 4;
 /// Released frames left uncollected after each encode (fewer than [`EXTRA_SLOTS`], so a slot
@@ -104,8 +103,12 @@ impl NvEncoder {
             InputFormat::Nv12 => 1,
             InputFormat::P010 => 2,
         };
-        let pitch = (params.width * bytes_per_sample).next_multiple_of(PITCH_ALIGN);
-        let geometry = (params.width, params.height, pitch, params.height * 3 / 2);
+        let geometry = (
+            params.width,
+            params.height,
+            params.width * bytes_per_sample,
+            params.height * 3 / 2,
+        );
         let count = params.frame_interval_p as usize
             + usize::from(params.lookahead_depth.unwrap_or(0))
             + EXTRA_SLOTS;
@@ -122,6 +125,8 @@ impl NvEncoder {
                 })
             })
             .collect::<Result<Vec<_>, NvencError>>()?;
+        // Every buffer has the same size, so the same pitch.
+        let pitch = slots.first().map_or(0, |s| s.input.pitch());
         let sequence = sequence_params(&session)?;
         Ok(NvEncoder {
             slots,
@@ -162,7 +167,7 @@ impl NvEncoder {
     /// The buffer the next frame goes into: `height * 3 / 2` rows of [`NvEncoder::pitch`] bytes.
     pub fn next_input(&mut self) -> Result<&mut CudaSlice<u8>, NvencError> {
         let slot = self.ring.next_slot().ok_or(NvencError::NoFreeInput)?;
-        Ok(&mut self.slots[slot].input.memory)
+        Ok(self.slots[slot].input.memory())
     }
 
     /// Encodes the frame in [`NvEncoder::next_input`] with presentation time `pts` (increasing);

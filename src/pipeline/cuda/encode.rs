@@ -11,11 +11,12 @@ use std::sync::Arc;
 use cudarc::driver::CudaStream;
 use ffmpeg_next as ff;
 
+use super::nvenc_fallback::{after_nvenc_error, AfterNvencError, NvencStage};
 use super::streams::reading;
 use super::GpuError;
 use crate::colour::Encoding;
 use crate::cuda::device::{DeviceFrame, FrameLayout, Kernels, PixelFormat};
-use crate::nvcodec::encoder::{EncodedPacket, EncoderSettings, NvEncoder, NvencError};
+use crate::nvcodec::encoder::{EncodedPacket, EncoderSettings, NvEncoder};
 use crate::nvcodec::{vui, InputFormat, NvencRequest, Quality};
 use crate::pipeline::render::FrameSink;
 use crate::pipeline::PipelineError;
@@ -135,11 +136,12 @@ impl FrameWriter {
                     host_copies: 0,
                 })
             }
-            Err(e @ (NvencError::Load(_) | NvencError::NoNvenc { .. })) => {
-                log::warn!(
-                    "{e}; encoding in software ({}): every output frame is copied to the host",
-                    setup.codec.encoder_name()
-                );
+            Err(e) => {
+                let warning = match after_nvenc_error(&e, NvencStage::Setup, setup.codec) {
+                    AfterNvencError::Software { warning } => warning,
+                    AfterNvencError::Fail => return Err(GpuError::Nvenc(e).into()),
+                };
+                log::warn!("{warning}");
                 let sink = Sink::create(
                     setup.path,
                     setup.container,
@@ -154,7 +156,6 @@ impl FrameWriter {
                     host_copies: 0,
                 })
             }
-            Err(e) => Err(GpuError::Nvenc(e).into()),
         }
     }
 }

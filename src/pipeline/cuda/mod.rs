@@ -41,6 +41,7 @@ pub mod error;
 mod fit;
 pub mod interpolate;
 mod models;
+mod nvenc_fallback;
 mod source;
 pub mod streams;
 pub mod upscale;

@@ -15,6 +15,7 @@ use crate::cuda::device::{
     DeviceError, DeviceFrame, ForeignYuv, FrameLayout, Kernels, PixelFormat,
 };
 use crate::frame::RgbFrame;
+use crate::nvcodec::decoder::plan::check_inside;
 use crate::nvcodec::decoder::{MappedFrame, SurfaceFormat};
 use crate::nvcodec::video_decoder::PictureConverter;
 use crate::video::{
@@ -55,7 +56,11 @@ impl PictureConverter for ToDeviceRgb {
         format: &PictureFormat,
     ) -> Result<DeviceFrame, DeviceError> {
         let tags = format.tags;
-        let (width, height) = (format.width as usize, format.height as usize);
+        // The size described from the first picture, checked against this picture's decoder:
+        // the kernel never reads rows or columns NVDEC did not write.
+        let (width, height) = check_inside((format.width, format.height), &picture.geometry())
+            .map_err(|e| DeviceError::Layout(e.to_string()))?;
+        let (width, height) = (width as usize, height as usize);
         let source = ForeignYuv {
             layout: FrameLayout::yuv420(
                 surface_format(picture.format(), tags.encoding.bits),

@@ -9,10 +9,12 @@
 mod driver;
 mod error;
 mod nvrtc;
+mod program;
 
 pub use driver::{DeviceInfo, Driver, DriverVersion, DRIVER_LIBRARY};
 pub use error::CudaError;
 pub use nvrtc::{Nvrtc, NVRTC_LIBRARIES};
+pub use program::CompileError;
 
 use std::ffi::OsStr;
 

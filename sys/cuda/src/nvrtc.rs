@@ -1,4 +1,7 @@
-//! `libnvrtc.so.<major>`: the run-time CUDA compiler, only for its version here.
+//! `libnvrtc.so.<major>`: the run-time CUDA compiler, its version, and compiling a program to
+//! PTX ([`Nvrtc::compile_ptx`], in `program.rs`). cudarc 0.19 opens only `libnvrtc.so` and
+//! `libnvrtc.so.12`; this loader also finds CUDA 13's `libnvrtc.so.13` (JetPack 7), where no
+//! development link is installed.
 
 use std::ffi::{c_int, OsStr};
 use std::fmt;
@@ -13,9 +16,10 @@ pub const NVRTC_LIBRARIES: [&str; 3] = ["libnvrtc.so.13", "libnvrtc.so.12", "lib
 
 type NvrtcVersion = unsafe extern "C" fn(major: *mut c_int, minor: *mut c_int) -> c_int;
 
-/// An opened NVRTC. The function pointer stays valid while this value lives.
+/// An opened NVRTC. The function pointers stay valid while this value lives.
 pub struct Nvrtc {
     version: NvrtcVersion,
+    pub(crate) program: crate::program::ProgramFunctions,
     name: String,
     _library: Library,
 }
@@ -53,8 +57,12 @@ impl Nvrtc {
         // SAFETY: `nvrtcResult nvrtcVersion(int *major, int *minor)` in nvrtc.h (an enum is a C
         // int); the pointer is kept together with `library`.
         let version = unsafe { crate::resolve(&library, &name, "nvrtcVersion") }?;
+        // SAFETY: the library is NVRTC (it exports nvrtcVersion); the pointers are kept together
+        // with `library`.
+        let program = unsafe { crate::program::ProgramFunctions::resolve(&library, &name) }?;
         Ok(Nvrtc {
             version,
+            program,
             name,
             _library: library,
         })

@@ -289,6 +289,53 @@ fn version_macros_have_the_documented_shape() {
     assert_eq!(nvencapi_struct_version(3) >> 28, 0x7);
     assert_eq!((nvencapi_struct_version(3) >> 16) & 0xf, 3);
     assert_eq!(NV_ENC_CONFIG_VER >> 31, 1);
-    // The driver reports its newest API as (major << 4) | minor: 11.1 is 0xb1.
-    assert_eq!(NVENCAPI_MAX_SUPPORTED_VERSION_NEEDED, 0xb1);
+    // Every struct version is NVENCAPI_STRUCT_VERSION(n), some with bit 31 set.
+    for v in [
+        NV_ENC_CONFIG_VER,
+        NV_ENC_INITIALIZE_PARAMS_VER,
+        NV_ENC_PIC_PARAMS_VER,
+        NV_ENC_LOCK_BITSTREAM_VER,
+        NV_ENC_REGISTER_RESOURCE_VER,
+    ] {
+        let n = (v >> 16) & 0xf;
+        assert_eq!(v & !(1 << 31), nvencapi_struct_version(n), "{v:#x}");
+    }
+    // The driver reports its newest API as (major << 4) | minor: 11.1 is 0xb1, 12.1 is 0xc1.
+    assert_eq!(
+        NVENCAPI_MAX_SUPPORTED_VERSION_NEEDED,
+        (HEADER_API_VERSION.0 << 4) | HEADER_API_VERSION.1
+    );
+}
+
+/// The struct versions of the two SDK versions CI builds against, as NVIDIA's headers define
+/// them: a value taken from the wrong headers (e.g. 11.1's typed by hand while building against
+/// 12.1) fails here as well as in the comparison with the C compiler above.
+#[test]
+fn struct_versions_are_those_of_the_header_version() {
+    let expected = match HEADER_API_VERSION {
+        (11, 1) => Some((7, 5, 4, false, 3)),
+        (12, 1) => Some((8, 6, 6, true, 4)),
+        (12, 2) | (13, 0) => Some((9, 7, 7, true, 5)),
+        _ => None,
+    };
+    let Some((config, init, pic, lock_bit31, register)) = expected else {
+        eprintln!("skipped: no expectation for NVENC API {HEADER_API_VERSION:?}");
+        return;
+    };
+    let ver = |v: u32| (v >> 16) & 0xf;
+    assert_eq!(ver(NV_ENC_CONFIG_VER), config);
+    assert_eq!(ver(NV_ENC_INITIALIZE_PARAMS_VER), init);
+    assert_eq!(ver(NV_ENC_PIC_PARAMS_VER), pic);
+    assert_eq!(NV_ENC_LOCK_BITSTREAM_VER >> 31 == 1, lock_bit31);
+    assert_eq!(ver(NV_ENC_REGISTER_RESOURCE_VER), register);
+}
+
+/// `set_hevc_bit_depth` writes the field these headers have, and reads back what it wrote.
+#[test]
+fn hevc_bit_depth_uses_the_headers_field() {
+    let mut hevc = NV_ENC_CONFIG_HEVC::default();
+    set_hevc_bit_depth(&mut hevc, 10);
+    assert_eq!(hevc_bit_depth(&hevc), 10);
+    set_hevc_bit_depth(&mut hevc, 8);
+    assert_eq!(hevc_bit_depth(&hevc), 8);
 }

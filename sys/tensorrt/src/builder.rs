@@ -38,7 +38,7 @@ pub struct ProfileShape {
 struct BuilderHandle {
     ptr: NonNull<ffi::trt_builder>,
     api: Rc<Api>,
-    logger: Rc<Logger>,
+    logger: &'static Logger,
 }
 
 impl Drop for BuilderHandle {
@@ -60,8 +60,9 @@ impl Builder {
     /// Creates a builder whose messages go to the `log` crate.
     pub fn new(trt: &TensorRt) -> Result<Self, TrtError> {
         crate::shim!(trt.api, {
-            let logger = Rc::new(Logger::new()?);
-            // SAFETY: factory from the library kept alive by `api`; the logger outlives the builder.
+            let logger = Logger::process()?;
+            // SAFETY: factory from the library kept alive by `api`; the process's logger is never
+            // destroyed, so it outlives the builder.
             let ptr =
                 unsafe { ffi::trt_builder_create(trt.api.create_builder, logger.ptr.as_ptr()) };
             let ptr = NonNull::new(ptr).ok_or(TrtError::Failed("create a builder"))?;

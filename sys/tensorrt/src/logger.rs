@@ -29,21 +29,34 @@ extern "C" fn forward(_user: *mut c_void, severity: i32, message: *const c_char)
     log::log!(target: "tensorrt", severity_level(severity), "{}", text.trim_end());
 }
 
-/// The shim's logger object. It must outlive every TensorRT object created with it; the wrapper
-/// types keep an `Rc<Logger>` for that.
+/// The shim's logger object. TensorRT keeps one logger pointer for the whole process (the first
+/// runtime's or builder's; later ones may be ignored), so one logger serves every runtime,
+/// builder and parser ([`Logger::process`]) and is never destroyed: it outlives them all,
+/// whatever order they are dropped in.
 #[cfg_attr(not(trt_shim), allow(dead_code))]
 pub(crate) struct Logger {
     pub(crate) ptr: NonNull<crate::ffi::trt_logger>,
 }
 
+// SAFETY: the C++ logger holds only the callback and a null user pointer, both immutable after
+// creation; TensorRT calls it from any thread, and `forward` only calls the thread-safe `log`.
+unsafe impl Send for Logger {}
+// SAFETY: as above; no method mutates the logger.
+unsafe impl Sync for Logger {}
+
 impl Logger {
-    /// A logger forwarding to [`log`].
+    /// The process's logger, forwarding to [`log`], created on first use.
     #[cfg(trt_shim)]
-    pub(crate) fn new() -> Result<Self, TrtError> {
-        // SAFETY: `forward` matches trt_log_callback and ignores the (null) user pointer.
-        let ptr = unsafe { crate::ffi::trt_logger_create(Some(forward), std::ptr::null_mut()) };
-        NonNull::new(ptr)
-            .map(|ptr| Logger { ptr })
+    pub(crate) fn process() -> Result<&'static Logger, TrtError> {
+        static LOGGER: std::sync::OnceLock<Option<Logger>> = std::sync::OnceLock::new();
+        LOGGER
+            .get_or_init(|| {
+                // SAFETY: `forward` matches trt_log_callback and ignores the (null) user pointer.
+                let ptr =
+                    unsafe { crate::ffi::trt_logger_create(Some(forward), std::ptr::null_mut()) };
+                NonNull::new(ptr).map(|ptr| Logger { ptr })
+            })
+            .as_ref()
             .ok_or(TrtError::Failed("allocate a logger"))
     }
 
@@ -53,15 +66,6 @@ impl Logger {
     pub(crate) fn log(&self, severity: i32, message: &CStr) {
         // SAFETY: `self.ptr` is a live logger and `message` is NUL-terminated.
         unsafe { crate::ffi::trt_logger_log(self.ptr.as_ptr(), severity, message.as_ptr()) }
-    }
-}
-
-#[cfg(trt_shim)]
-impl Drop for Logger {
-    fn drop(&mut self) {
-        // SAFETY: created by trt_logger_create and dropped once; every TensorRT object using it
-        // holds an Rc<Logger> and is gone by now.
-        unsafe { crate::ffi::trt_logger_destroy(self.ptr.as_ptr()) }
     }
 }
 
@@ -82,8 +86,19 @@ mod tests {
     #[cfg(trt_shim)]
     #[test]
     fn shim_logger_round_trip_does_not_crash() {
-        let logger = Logger::new().unwrap();
+        let logger = Logger::process().unwrap();
         logger.log(2, c"a warning routed through the C++ logger");
         logger.log(42, c"out-of-range severities are clamped");
+    }
+
+    /// Every runtime and builder gets the same logger, from any thread, for the whole process.
+    #[cfg(trt_shim)]
+    #[test]
+    fn the_process_has_one_logger() {
+        let here = Logger::process().unwrap().ptr;
+        let there = std::thread::spawn(|| Logger::process().unwrap().ptr.as_ptr() as usize)
+            .join()
+            .unwrap();
+        assert_eq!(here.as_ptr() as usize, there);
     }
 }

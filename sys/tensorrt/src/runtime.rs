@@ -101,7 +101,7 @@ pub(crate) fn c_name(name: &str) -> Result<CString, TrtError> {
 struct RuntimeHandle {
     ptr: NonNull<ffi::trt_runtime>,
     api: Rc<Api>,
-    _logger: Rc<Logger>,
+    _logger: &'static Logger,
 }
 
 impl Drop for RuntimeHandle {
@@ -123,9 +123,9 @@ impl Runtime {
     /// Creates a runtime whose messages go to the `log` crate.
     pub fn new(trt: &TensorRt) -> Result<Self, TrtError> {
         crate::shim!(trt.api, {
-            let logger = Rc::new(Logger::new()?);
+            let logger = Logger::process()?;
             // SAFETY: the factory pointer comes from the loaded library kept alive by `api`; the
-            // logger outlives the runtime (the handle holds an Rc to it).
+            // process's logger is never destroyed, so it outlives the runtime.
             let ptr =
                 unsafe { ffi::trt_runtime_create(trt.api.create_runtime, logger.ptr.as_ptr()) };
             let ptr = NonNull::new(ptr).ok_or(TrtError::Failed("create a runtime"))?;
