@@ -87,7 +87,10 @@ fn json_report_has_a_null_driver_with_a_reason() {
     // Every reason is a missing piece (here, first of all, the driver).
     assert!(!because.is_empty());
     for reason in because {
-        assert!(reason.as_str().unwrap().ends_with(" is missing"), "{reason}");
+        assert!(
+            reason.as_str().unwrap().ends_with(" is missing"),
+            "{reason}"
+        );
     }
     for name in [
         "nvcuvid",
