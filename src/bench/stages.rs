@@ -9,6 +9,7 @@ use super::machine::{peak_rss_bytes, reset_peak_rss};
 use super::workload::{
     clip_frames, encode_frames, pattern_frame, ClipSpec, StageKind, StageSpec, Workload,
 };
+use super::figures::GpuFigures;
 use super::{BenchError, Settings};
 use crate::pipeline::{self, Interpolator, Job, ModelOptions, PipelineError, Tiling, Upscaler};
 use crate::timeline::RateMode;
@@ -40,12 +41,16 @@ pub struct StageResult {
     pub frames_per_s: Option<f64>,
     /// Peak resident set of the process during the stage (model loading included).
     pub host_peak_bytes: Option<u64>,
-    /// Peak device memory during the stage (`null` on the CPU).
+    /// Device memory in use at the end of the stage (`null` on the CPU): engines, buffers and
+    /// what the memory pool keeps of freed frames, so close to the stage's peak.
     pub device_peak_bytes: Option<u64>,
+    /// The roofline figures of a CUDA stage.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gpu: Option<GpuFigures>,
 }
 
 impl StageResult {
-    fn skipped(name: &str, reason: String) -> Self {
+    pub(super) fn skipped(name: &str, reason: String) -> Self {
         StageResult {
             name: name.into(),
             status: StageStatus::Skipped,
@@ -57,6 +62,7 @@ impl StageResult {
             frames_per_s: None,
             host_peak_bytes: None,
             device_peak_bytes: None,
+            gpu: None,
         }
     }
 }
@@ -96,7 +102,7 @@ impl Context<'_> {
 }
 
 /// Runs `warmup` untimed and `repeat` timed calls of `run`, which returns the frames it made.
-fn measure(
+pub(super) fn measure(
     name: &str,
     settings: Settings,
     mut run: impl FnMut() -> Result<u64, PipelineError>,
@@ -124,6 +130,7 @@ fn measure(
         frames_per_s: per_frame_s.filter(|s| *s > 0.0).map(|s| 1.0 / s),
         host_peak_bytes: None,
         device_peak_bytes: None,
+        gpu: None,
     })
 }
 
@@ -155,6 +162,7 @@ pub(super) fn run(spec: &StageSpec, cx: &Context<'_>) -> Result<StageResult, Ben
         StageKind::Interpolate => interpolate(spec, cx, &rife.ok_or_else(|| bad("RIFE model"))?),
         StageKind::Upscale => upscale(spec, cx, &upscaler.ok_or_else(|| bad("upscaler"))?),
         StageKind::EndToEnd => end_to_end(spec, clip()?, cx, rife, upscaler),
+        StageKind::Kernel => return Err(bad("CPU form (kernel stages are CUDA only)")),
     };
     let mut result = result.map_err(|source| BenchError::Stage {
         stage: spec.name.clone(),
@@ -225,7 +233,7 @@ fn upscale(spec: &StageSpec, cx: &Context<'_>, model: &Path) -> Result<StageResu
     })
 }
 
-struct Silent;
+pub(super) struct Silent;
 
 impl pipeline::Progress for Silent {
     fn start(&self, _: Option<u64>) {}

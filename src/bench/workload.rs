@@ -25,6 +25,12 @@ pub struct ClipSpec {
     pub fps: u32,
     /// The drawing, by name and version ([`pattern_frame`]).
     pub pattern: String,
+    /// `hevc` for an HEVC clip (none: H.264).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub codec: Option<String>,
+    /// Bits per sample when more than 8 (HEVC Main10: 10).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bits: Option<u32>,
 }
 
 /// The software encoder settings of every encode (clips, the encode stage, end to end).
@@ -49,6 +55,17 @@ pub enum StageKind {
     Upscale,
     /// `pipeline::run` over a clip.
     EndToEnd,
+    /// One of our CUDA kernels alone.
+    Kernel,
+}
+
+/// Tiles of an upscaling stage: `tile` input pixels square with `pad` of context, `batch` per
+/// engine call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TileSpec {
+    pub tile: usize,
+    pub pad: usize,
+    pub batch: usize,
 }
 
 /// One timed stage.
@@ -69,12 +86,30 @@ pub struct StageSpec {
     pub interpolate: Option<u32>,
     /// Upscaling factor.
     pub upscale: Option<u32>,
+    /// The synthetic network a CUDA stage runs (`bench::synthetic`: `x2plus`, `rife-v4.25`...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network: Option<String>,
+    /// RIFE's engine: `encoder` or `flow`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub part: Option<String>,
+    /// Engine precision: `fp16` or `fp8`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub precision: Option<String>,
+    /// Tiled upscaling (none: whole frames).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tiles: Option<TileSpec>,
+    /// The kernel of a kernel stage.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kernel: Option<String>,
+    /// Frames per timed run of a stage on made-up frames.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub frames: Option<u32>,
 }
 
 /// The whole fixed workload.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Workload {
-    /// `cpu-small`; a CUDA workload will add the 1920x1088 sizes under its own name.
+    /// `cpu-small`, or `cuda-1088p` (the 1920x1088 job on the GPU).
     pub name: String,
     /// Model threads (0: one per core).
     pub threads: usize,
@@ -83,7 +118,7 @@ pub struct Workload {
     pub stages: Vec<StageSpec>,
 }
 
-fn stage(name: &str, kind: StageKind, (width, height): (u32, u32)) -> StageSpec {
+pub(super) fn stage(name: &str, kind: StageKind, (width, height): (u32, u32)) -> StageSpec {
     StageSpec {
         name: name.into(),
         kind,
@@ -94,6 +129,12 @@ fn stage(name: &str, kind: StageKind, (width, height): (u32, u32)) -> StageSpec 
         upscale_model: None,
         interpolate: None,
         upscale: None,
+        network: None,
+        part: None,
+        precision: None,
+        tiles: None,
+        kernel: None,
+        frames: None,
     }
 }
 
@@ -107,6 +148,8 @@ impl Workload {
             frames,
             fps: 24,
             pattern: "moving-waves-v1".into(),
+            codec: None,
+            bits: None,
         };
         let on = |mut s: StageSpec, clip: &str| {
             s.clip = Some(clip.into());
@@ -169,42 +212,50 @@ impl Workload {
 }
 
 /// Frame `index` of the `moving-waves-v1` pattern: waves moving across each channel and a bright
-/// square sliding right, so that every frame differs and motion is smooth.
+/// square sliding right, so that every frame differs and motion is smooth. The red wave depends
+/// on the column only and the green on the row only, so each is computed once per frame.
 pub fn pattern_frame(width: usize, height: usize, index: u32) -> RgbFrame {
     let t = index as f32;
     let tau = std::f32::consts::TAU;
     let side = (width / 6).max(1);
     let (sx, sy) = ((index as usize * 5) % width.max(1), height / 3);
+    let red: Vec<f32> = (0..width)
+        .map(|x| 0.5 + 0.4 * ((x as f32 + 3.0 * t) * tau / 64.0).sin())
+        .collect();
+    let green: Vec<f32> = (0..height)
+        .map(|y| 0.5 + 0.4 * ((y as f32 - 2.0 * t) * tau / 48.0).sin())
+        .collect();
     let mut frame = RgbFrame::new(width, height);
     let [r, g, b] = frame.planes_mut();
     for y in 0..height {
         for x in 0..width {
             let k = y * width + x;
-            let (xf, yf) = (x as f32, y as f32);
             let in_square = (sx..sx + side).contains(&x) && (sy..sy + side).contains(&y);
             if in_square {
                 (r[k], g[k], b[k]) = (0.95, 0.95, 0.9);
                 continue;
             }
-            r[k] = 0.5 + 0.4 * ((xf + 3.0 * t) * tau / 64.0).sin();
-            g[k] = 0.5 + 0.4 * ((yf - 2.0 * t) * tau / 48.0).sin();
-            b[k] = 0.1 + 0.8 * ((xf + yf + 4.0 * t) % 128.0) / 128.0;
+            r[k] = red[x];
+            g[k] = green[y];
+            b[k] = 0.1 + 0.8 * ((x as f32 + y as f32 + 4.0 * t) % 128.0) / 128.0;
         }
     }
     frame
 }
 
-/// The encoder input format of a clip (untagged 4:2:0 8-bit, so read back as BT.601 limited).
+/// The encoder input format of a clip (untagged 4:2:0, 8-bit unless the clip says more, so
+/// read back with the untagged defaults of its size).
 pub fn clip_format(clip: &ClipSpec) -> VideoFormat {
     let (w, h) = (clip.width as usize, clip.height as usize);
+    let bits = clip.bits.unwrap_or(8);
     VideoFormat {
         width: clip.width,
         height: clip.height,
         layout: YuvLayout {
             shift: (1, 1),
-            bits: 8,
+            bits,
         },
-        tags: ColourTags::untagged(w, h, 8),
+        tags: ColourTags::untagged(w, h, bits),
         rate: Rational::from_int(clip.fps.into()),
         sample_aspect: Rational::ZERO,
     }
@@ -220,6 +271,23 @@ pub fn encode_frames(
     let mut sink = Sink::create_video_only(path, "mp4", clip_format(clip), settings)?;
     for frame in frames {
         sink.write_frame(frame)?;
+    }
+    sink.finish()
+}
+
+/// Draws the frames of `clip` one at a time and encodes them to `path` (MP4) with the clip's
+/// codec and the workload's `settings` otherwise; returns the frames written.
+pub fn write_clip(path: &Path, clip: &ClipSpec, settings: &EncodeSettings) -> Result<u64, VideoError> {
+    let settings = EncodeSettings {
+        codec: match clip.codec.as_deref() {
+            Some("hevc") => VideoCodec::Hevc,
+            _ => VideoCodec::H264,
+        },
+        ..settings.clone()
+    };
+    let mut sink = Sink::create_video_only(path, "mp4", clip_format(clip), &settings)?;
+    for i in 0..clip.frames {
+        sink.write_frame(&pattern_frame(clip.width as usize, clip.height as usize, i))?;
     }
     sink.finish()
 }
