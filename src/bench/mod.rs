@@ -13,6 +13,7 @@
 mod compare;
 pub mod cost;
 mod figures;
+pub mod gpu;
 mod machine;
 pub mod plan;
 pub mod roofline;

@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 
 use super::{against_script, floor, stage_cost, Job};
 use crate::bench::roofline::Peak;
-use crate::bench::workload::{StageKind, StageSpec, Workload};
+use crate::bench::workload::{StageSpec, Workload};
 use crate::bench::workload_cuda::SCRIPT_SECONDS;
 
 /// Milliseconds, three significant digits.
@@ -15,15 +15,6 @@ pub fn ms(seconds: f64) -> String {
         m if m >= 10.0 => format!("{m:.1} ms"),
         m if m >= 1.0 => format!("{m:.2} ms"),
         m => format!("{m:.3} ms"),
-    }
-}
-
-fn what_a_frame_is(spec: &StageSpec) -> &'static str {
-    match (spec.kind, spec.part.as_deref()) {
-        (StageKind::Decode, _) | (StageKind::Interpolate, Some("encoder")) => "source frame",
-        (StageKind::Interpolate, _) => "interpolated frame",
-        (StageKind::Upscale | StageKind::Encode | StageKind::EndToEnd, _) => "output frame",
-        _ => "frame",
     }
 }
 
@@ -78,13 +69,16 @@ pub fn render(workload: &Workload, peak: &Peak, chosen: &str) -> String {
         );
     }
     out.push_str(
-        "floor per frame = the slower of the FLOPs at the tensor peak and the bytes at the DRAM \
-         bandwidth (every layer's activations through DRAM once); NVDEC and NVENC are \
-         fixed-function and not counted\n\n",
+        "floor = the larger of compute (FLOPs at the dense tensor peak: a hard bound) and memory \
+         (bytes at the DRAM bandwidth, every layer's input and output through DRAM once, as \
+         TensorRT's layer-by-layer execution moves them; an estimate: the L2 cache can save some \
+         for small tensors); NVDEC and NVENC are fixed-function and not counted. Per frame: per \
+         source frame for the decodes and rife_encoder, per interpolated frame for rife_flow, per \
+         output frame for the upscalers, encode and end_to_end.\n\n",
     );
     let _ = writeln!(
         out,
-        "{:<30} {:>10} {:>10} {:>9} {:>10} {:>10} {:>10} {:>8} {:>7} {:>8}",
+        "{:<32} {:>10} {:>10} {:>9} {:>10} {:>10} {:>10} {:>8} {:>7} {:>8}",
         "stage", "size", "GFLOP", "GB", "compute", "memory", "floor", "bound", "in job", "clip s"
     );
     for spec in &workload.stages {
@@ -113,14 +107,11 @@ pub fn render(workload: &Workload, peak: &Peak, chosen: &str) -> String {
         };
         let _ = writeln!(
             out,
-            "{:<30} {size:>10} {gflop:>10} {:>9.3} {times} {:>7} {clip:>8}",
+            "{:<32} {size:>10} {gflop:>10} {:>9.3} {times} {:>7} {clip:>8}",
             spec.name,
             cost.bytes / 1e9,
             count.map_or("-".into(), |n| format!("{n:.0}")),
         );
-        if spec.kind == StageKind::EndToEnd {
-            let _ = writeln!(out, "{:<30} (per {})", "", what_a_frame_is(spec));
-        }
     }
     let Some(job) = job else {
         return out;
@@ -143,6 +134,13 @@ pub fn render(workload: &Workload, peak: &Peak, chosen: &str) -> String {
             None => "no fp8 on this GPU".into(),
         };
         let _ = writeln!(out, "  x2plus {precision:<4} {how:<22} {line}");
+    }
+    if !peak.nvenc {
+        let _ = writeln!(
+            out,
+            "  (plus the software encoding of {:.0} frames on the host, not counted: no NVENC)",
+            job.output_frames()
+        );
     }
     let _ = writeln!(
         out,

@@ -107,14 +107,25 @@ pub(super) fn measure(
     settings: Settings,
     mut run: impl FnMut() -> Result<u64, PipelineError>,
 ) -> Result<StageResult, PipelineError> {
+    measure_prepared(name, settings, || Ok(()), |()| run())
+}
+
+/// [`measure`] where each run first needs `prepare` (untimed: opening an encoder session, say).
+pub(super) fn measure_prepared<S>(
+    name: &str,
+    settings: Settings,
+    mut prepare: impl FnMut() -> Result<S, PipelineError>,
+    mut run: impl FnMut(S) -> Result<u64, PipelineError>,
+) -> Result<StageResult, PipelineError> {
     for _ in 0..settings.warmup {
-        run()?;
+        run(prepare()?)?;
     }
     let mut runs_s = Vec::new();
     let mut frames = 0;
     for _ in 0..settings.repeat.max(1) {
+        let prepared = prepare()?;
         let start = Instant::now();
-        frames = run()?;
+        frames = run(prepared)?;
         runs_s.push(start.elapsed().as_secs_f64());
     }
     let median_s = median(&runs_s);
