@@ -45,7 +45,11 @@ fn plan_for_thor_prints_every_stage_and_the_clip_floor() {
     let stdout = text(&out.stdout);
     assert!(out.status.success(), "{}", text(&out.stderr));
     for spec in &Workload::cuda_1088p().stages {
-        assert!(stdout.contains(&spec.name), "{} missing:\n{stdout}", spec.name);
+        assert!(
+            stdout.contains(&spec.name),
+            "{} missing:\n{stdout}",
+            spec.name
+        );
     }
     assert!(stdout.contains("NVIDIA Jetson AGX Thor"), "{stdout}");
     assert!(stdout.contains("161 frames of 1920x1088"), "{stdout}");
@@ -67,10 +71,19 @@ fn plan_names_the_gpus_it_knows_and_refuses_others() {
     assert_eq!(out.status.code(), Some(1));
     let errors = error_lines(&out);
     assert_eq!(errors.len(), 1, "{errors:?}");
-    assert!(errors[0].contains("v100") && errors[0].contains("thor, "), "{errors:?}");
+    assert!(
+        errors[0].contains("v100") && errors[0].contains("thor, "),
+        "{errors:?}"
+    );
     // --gpu belongs to --plan, and --plan to the CUDA workload: usage errors.
-    assert_eq!(bench(&["--backend", "cuda", "--gpu", "thor"]).status.code(), Some(2));
-    assert_eq!(bench(&["--backend", "cpu", "--plan"]).status.code(), Some(2));
+    assert_eq!(
+        bench(&["--backend", "cuda", "--gpu", "thor"]).status.code(),
+        Some(2)
+    );
+    assert_eq!(
+        bench(&["--backend", "cpu", "--plan"]).status.code(),
+        Some(2)
+    );
 }
 
 #[test]
@@ -83,7 +96,10 @@ fn plan_without_a_gpu_asks_for_one() {
     assert_eq!(out.status.code(), Some(1));
     let errors = error_lines(&out);
     assert_eq!(errors.len(), 1, "{errors:?}");
-    assert!(errors[0].contains("no GPU on this machine") && errors[0].contains("--gpu"), "{errors:?}");
+    assert!(
+        errors[0].contains("no GPU on this machine") && errors[0].contains("--gpu"),
+        "{errors:?}"
+    );
 }
 
 #[test]
@@ -99,7 +115,10 @@ fn without_a_gpu_one_line_says_what_is_missing() {
     let errors = error_lines(&out);
     assert_eq!(errors.len(), 1, "{errors:?}");
     assert!(errors[0].contains("needs a CUDA GPU"), "{errors:?}");
-    assert!(errors[0].contains("libcuda") || errors[0].contains("CUDA device"), "{errors:?}");
+    assert!(
+        errors[0].contains("libcuda") || errors[0].contains("CUDA device"),
+        "{errors:?}"
+    );
     assert!(!json.exists(), "nothing written");
 }
 
@@ -109,7 +128,12 @@ fn cuda_report() -> BenchReport {
         repeat: 3,
         warmup: 1,
     };
-    let mut r = BenchReport::empty(bench::Backend::Cuda, settings, Machine::detect(), Workload::cuda_1088p());
+    let mut r = BenchReport::empty(
+        bench::Backend::Cuda,
+        settings,
+        Machine::detect(),
+        Workload::cuda_1088p(),
+    );
     r.peak = bench::roofline::by_key("h100");
     r.nvenc = Some(false);
     r.stages.push(StageResult {
@@ -146,7 +170,8 @@ fn cuda_json_reads_back() {
     let path = dir.path().join("r.json");
     let report = cuda_report();
     std::fs::write(&path, serde_json::to_string_pretty(&report).unwrap()).unwrap();
-    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     assert_eq!(v["schema"], "smoothscale-bench/1");
     assert_eq!(v["backend"], "cuda");
     assert_eq!(v["workload"]["name"], "cuda-1088p");
@@ -181,12 +206,23 @@ fn a_baseline_of_another_gpu_or_workload_is_refused_before_any_work() {
         Workload::cpu_small(0),
     );
     let cases = [
-        ("gpu.json", other_gpu, "different machine (machine.gpu: baseline \"NVIDIA Test GPU 9000\""),
+        (
+            "gpu.json",
+            other_gpu,
+            "different machine (machine.gpu: baseline \"NVIDIA Test GPU 9000\"",
+        ),
         ("cpu.json", cpu, "different workload (workload."),
     ];
     for (name, baseline, needle) in cases {
         let path = write_baseline(dir.path(), name, &baseline);
-        let out = bench(&["--backend", "cuda", "--baseline", &path, "--json", json.to_str().unwrap()]);
+        let out = bench(&[
+            "--backend",
+            "cuda",
+            "--baseline",
+            &path,
+            "--json",
+            json.to_str().unwrap(),
+        ]);
         assert_eq!(out.status.code(), Some(1), "{name}");
         let errors = error_lines(&out);
         assert_eq!(errors.len(), 1, "{errors:?}");
@@ -213,13 +249,25 @@ fn the_workload_clips_are_drawn_and_encoded_in_process() {
         assert_eq!(written, 6);
         let p = probe(&path);
         let v = streams(&p, "video")[0];
-        assert_eq!((v["width"].as_u64(), v["height"].as_u64()), (Some(192), Some(128)));
+        assert_eq!(
+            (v["width"].as_u64(), v["height"].as_u64()),
+            (Some(192), Some(128))
+        );
         assert_eq!(v["nb_read_frames"], "6");
         let (codec, pix_fmt) = match clip.codec.as_deref() {
             Some("hevc") => ("hevc", "yuv420p10le"),
             _ => ("h264", "yuv420p"),
         };
-        assert_eq!((v["codec_name"].as_str(), v["pix_fmt"].as_str()), (Some(codec), Some(pix_fmt)), "{}", clip.name);
+        assert_eq!(
+            (v["codec_name"].as_str(), v["pix_fmt"].as_str()),
+            (Some(codec), Some(pix_fmt)),
+            "{}",
+            clip.name
+        );
     }
-    assert_eq!(w.clips[1].codec.as_deref(), Some("hevc"), "an HEVC Main10 clip");
+    assert_eq!(
+        w.clips[1].codec.as_deref(),
+        Some("hevc"),
+        "an HEVC Main10 clip"
+    );
 }

@@ -41,4 +41,3 @@ pub struct GpuFigures {
     /// What ran (engine precision, the encoder, made-up weights).
     pub note: Option<String>,
 }
-

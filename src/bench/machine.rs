@@ -133,7 +133,10 @@ fn parse_cap_memory(text: &str) -> (Option<String>, Option<u64>) {
         .next()
         .filter(|c| c.split('.').count() == 2 && c.split('.').all(|n| n.parse::<u32>().is_ok()))
         .map(str::to_string);
-    let memory = parts.next().and_then(|m| m.parse::<u64>().ok()).map(|m| m << 20);
+    let memory = parts
+        .next()
+        .and_then(|m| m.parse::<u64>().ok())
+        .map(|m| m << 20);
     (cap, memory)
 }
 

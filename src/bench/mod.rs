@@ -10,6 +10,7 @@
 //! `elapsed_s`. A CUDA run fills the device memory fields and brings its own workload (the
 //! 1920x1088 sizes) under another name; reports compare only when their workloads are equal.
 
+mod clips;
 mod compare;
 pub mod cost;
 mod figures;
@@ -27,14 +28,12 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
+pub use clips::{pattern_frame, write_clip};
 pub use compare::{check_compatible, compare, Comparison, Row};
-pub use machine::{cpu_model, peak_rss_bytes, reset_peak_rss, Gpu, Machine};
 pub use figures::{CopiesPerFrame, GpuFigures};
+pub use machine::{cpu_model, peak_rss_bytes, reset_peak_rss, Gpu, Machine};
 pub use stages::{median, StageResult, StageStatus};
-pub use workload::{
-    pattern_frame, write_clip, ClipSpec, EncodeSpec, StageKind, StageSpec, TileSpec, Workload,
-    SRVGG_FILE,
-};
+pub use workload::{ClipSpec, EncodeSpec, StageKind, StageSpec, TileSpec, Workload, SRVGG_FILE};
 pub use workload_cuda::{JOB_CLIP, JOB_FRAMES, JOB_SIZE, SCRIPT_SECONDS};
 
 use crate::pipeline::PipelineError;
@@ -234,7 +233,7 @@ pub fn run(
     };
     let settings = workload.encode_settings();
     for clip in &workload.clips {
-        workload::write_clip(&cx.clip_path(&clip.name), clip, &settings).map_err(|source| {
+        clips::write_clip(&cx.clip_path(&clip.name), clip, &settings).map_err(|source| {
             BenchError::Clip {
                 name: clip.name.clone(),
                 source: Box::new(source),

@@ -96,7 +96,11 @@ pub fn render(workload: &Workload, peak: &Peak, chosen: &str) -> String {
             Some(f) => (
                 format!(
                     "{:>10} {:>10} {:>10} {:>8}",
-                    if cost.flops() > 0.0 { ms(f.compute_s) } else { "-".into() },
+                    if cost.flops() > 0.0 {
+                        ms(f.compute_s)
+                    } else {
+                        "-".into()
+                    },
                     ms(f.memory_s),
                     ms(f.seconds()),
                     f.bound()
@@ -121,7 +125,12 @@ pub fn render(workload: &Workload, peak: &Peak, chosen: &str) -> String {
         "\nthe whole clip ({:.0} source frames), floor of each upscaler variant:",
         job.frames
     );
-    for (precision, tiled) in [("fp16", false), ("fp8", false), ("fp16", true), ("fp8", true)] {
+    for (precision, tiled) in [
+        ("fp16", false),
+        ("fp8", false),
+        ("fp16", true),
+        ("fp8", true),
+    ] {
         let Some(upscaler) = job.upscaler(precision, tiled) else {
             continue;
         };

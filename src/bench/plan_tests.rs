@@ -20,11 +20,17 @@ fn a_floor_is_the_slower_of_compute_and_memory() {
         bytes: 2.4e12,
     };
     let f = floor(c, &h200).unwrap();
-    assert!((f.compute_s - 2.0).abs() < 1e-9 && (f.memory_s - 0.5).abs() < 1e-9, "{f:?}");
+    assert!(
+        (f.compute_s - 2.0).abs() < 1e-9 && (f.memory_s - 0.5).abs() < 1e-9,
+        "{f:?}"
+    );
     assert_eq!((f.seconds(), f.bound()), (f.compute_s, "compute"));
     let a100 = by_key("a100").unwrap();
     assert_eq!(floor(c, &a100), None, "fp8 work on a GPU without fp8");
-    let fp16_only = Cost { fp8_flops: 0.0, ..c };
+    let fp16_only = Cost {
+        fp8_flops: 0.0,
+        ..c
+    };
     assert_eq!(floor(fp16_only, &a100).unwrap().bound(), "compute");
     assert_eq!(floor(Cost::bytes(1555e9), &a100).unwrap().memory_s, 1.0);
 }
@@ -35,7 +41,11 @@ fn the_job_counts_source_interpolated_and_output_frames() {
     let job = Job::of(&w).unwrap();
     let up = job.upscaler("fp16", false).unwrap();
     assert_eq!(up.name, "upscale_x2plus_fp16");
-    let rows: Vec<(&str, f64)> = job.rows(up).iter().map(|(s, n)| (s.name.as_str(), *n)).collect();
+    let rows: Vec<(&str, f64)> = job
+        .rows(up)
+        .iter()
+        .map(|(s, n)| (s.name.as_str(), *n))
+        .collect();
     assert_eq!(
         rows,
         [
@@ -46,7 +56,10 @@ fn the_job_counts_source_interpolated_and_output_frames() {
             ("encode", 322.0),
         ]
     );
-    assert_eq!(job.upscaler("fp8", true).unwrap().name, "upscale_x2plus_tiles_fp8");
+    assert_eq!(
+        job.upscaler("fp8", true).unwrap().name,
+        "upscale_x2plus_tiles_fp8"
+    );
 }
 
 #[test]
@@ -65,13 +78,20 @@ fn the_clip_floor_sums_its_stages_and_end_to_end_is_its_average() {
     // The upscaler is nearly all of it: 322 frames of 18.7 TFLOP at 989 TFLOP/s is 6.1 s.
     assert!((6.0..9.0).contains(&clip), "{clip}");
     let e2e = stage_cost(&w, spec(&w, "end_to_end")).unwrap();
-    let total: Cost = job.rows(up).iter().map(|(s, n)| stage_cost(&w, s).unwrap() * *n).sum();
+    let total: Cost = job
+        .rows(up)
+        .iter()
+        .map(|(s, n)| stage_cost(&w, s).unwrap() * *n)
+        .sum();
     assert!((e2e.flops() * 322.0 / total.flops() - 1.0).abs() < 1e-12);
     // 512-pixel tiles with 64 of context: 12 slots of 640x640 for 1920x1088, 2.35x the pixels.
     let tiles = stage_cost(&w, spec(&w, "upscale_x2plus_tiles_fp16")).unwrap();
     let whole = stage_cost(&w, spec(&w, "upscale_x2plus_fp16")).unwrap();
     let ratio = tiles.flops() / whole.flops();
-    assert!((ratio - 12.0 * 640.0 * 640.0 / (1920.0 * 1088.0)).abs() < 0.01, "{ratio}");
+    assert!(
+        (ratio - 12.0 * 640.0 * 640.0 / (1920.0 * 1088.0)).abs() < 0.01,
+        "{ratio}"
+    );
 }
 
 #[test]
@@ -100,7 +120,10 @@ fn the_plan_names_every_stage_and_the_script() {
     assert!(text.contains("of the script's 900 s"), "{text}");
     assert!(text.contains("512-px tiles, pad 64"), "{text}");
     let a100 = render(&w, &by_key("a100").unwrap(), "--gpu a100");
-    assert!(a100.contains("no fp8 on this GPU") && a100.contains("no NVENC"), "{a100}");
+    assert!(
+        a100.contains("no fp8 on this GPU") && a100.contains("no NVENC"),
+        "{a100}"
+    );
     assert_eq!(ms(0.0123), "12.3 ms");
     assert_eq!(ms(0.5), "500 ms");
 }

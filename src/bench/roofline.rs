@@ -249,16 +249,34 @@ mod tests {
     fn device_names_find_their_rows() {
         let key = |name: &str, cc| lookup(name, cc).map(|p| p.key);
         assert_eq!(key("NVIDIA Thor", (11, 0)).as_deref(), Some("thor"));
-        assert_eq!(key("NVIDIA H100 80GB HBM3", (9, 0)).as_deref(), Some("h100"));
-        assert_eq!(key("NVIDIA H100 PCIe", (9, 0)).as_deref(), Some("h100-pcie"));
+        assert_eq!(
+            key("NVIDIA H100 80GB HBM3", (9, 0)).as_deref(),
+            Some("h100")
+        );
+        assert_eq!(
+            key("NVIDIA H100 PCIe", (9, 0)).as_deref(),
+            Some("h100-pcie")
+        );
         assert_eq!(key("NVIDIA H100 NVL", (9, 0)).as_deref(), Some("h100-nvl"));
         assert_eq!(key("NVIDIA H200", (9, 0)).as_deref(), Some("h200"));
         assert_eq!(key("NVIDIA H200 NVL", (9, 0)).as_deref(), Some("h200-nvl"));
         assert_eq!(key("NVIDIA L40S", (8, 9)).as_deref(), Some("l40s"));
-        assert_eq!(key("NVIDIA GeForce RTX 4090", (8, 9)).as_deref(), Some("rtx4090"));
-        assert_eq!(key("NVIDIA A100-SXM4-80GB", (8, 0)).as_deref(), Some("a100-80gb"));
-        assert_eq!(key("NVIDIA A100 80GB PCIe", (8, 0)).as_deref(), Some("a100-80gb-pcie"));
-        assert_eq!(key("NVIDIA A100-PCIE-40GB", (8, 0)).as_deref(), Some("a100"));
+        assert_eq!(
+            key("NVIDIA GeForce RTX 4090", (8, 9)).as_deref(),
+            Some("rtx4090")
+        );
+        assert_eq!(
+            key("NVIDIA A100-SXM4-80GB", (8, 0)).as_deref(),
+            Some("a100-80gb")
+        );
+        assert_eq!(
+            key("NVIDIA A100 80GB PCIe", (8, 0)).as_deref(),
+            Some("a100-80gb-pcie")
+        );
+        assert_eq!(
+            key("NVIDIA A100-PCIE-40GB", (8, 0)).as_deref(),
+            Some("a100")
+        );
         // The compute capability is part of the key; unknown GPUs have no row.
         assert_eq!(key("NVIDIA H100 80GB HBM3", (8, 0)), None);
         assert_eq!(key("NVIDIA GeForce RTX 3060", (8, 6)), None);

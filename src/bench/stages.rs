@@ -5,11 +5,10 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
-use super::machine::{peak_rss_bytes, reset_peak_rss};
-use super::workload::{
-    clip_frames, encode_frames, pattern_frame, ClipSpec, StageKind, StageSpec, Workload,
-};
+use super::clips::{clip_frames, encode_frames, pattern_frame};
 use super::figures::GpuFigures;
+use super::machine::{peak_rss_bytes, reset_peak_rss};
+use super::workload::{ClipSpec, StageKind, StageSpec, Workload};
 use super::{BenchError, Settings};
 use crate::pipeline::{self, Interpolator, Job, ModelOptions, PipelineError, Tiling, Upscaler};
 use crate::timeline::RateMode;

@@ -85,7 +85,10 @@ impl Workload {
         };
         let mut stages = vec![
             on(stage("decode_h264", StageKind::Decode, JOB_SIZE), JOB_CLIP),
-            on(stage("decode_hevc10", StageKind::Decode, JOB_SIZE), "hevc10"),
+            on(
+                stage("decode_hevc10", StageKind::Decode, JOB_SIZE),
+                "hevc10",
+            ),
             kernel("kernel_nv12_to_rgb", "yuv_to_rgb", JOB_SIZE, 32),
             StageSpec {
                 tiles: Some(job_tiles()),
@@ -165,7 +168,11 @@ mod tests {
             assert_eq!(s.frames.is_some(), needs_frames, "{}", s.name);
         }
         // Every upscaler in fp16 and fp8, whole and in 512-pixel tiles with 64 of context.
-        let ups: Vec<&StageSpec> = w.stages.iter().filter(|s| s.kind == StageKind::Upscale).collect();
+        let ups: Vec<&StageSpec> = w
+            .stages
+            .iter()
+            .filter(|s| s.kind == StageKind::Upscale)
+            .collect();
         assert_eq!(ups.len(), 12);
         assert!(ups.iter().filter(|s| s.tiles.is_some()).all(|s| s.tiles
             == Some(TileSpec {

@@ -78,9 +78,14 @@ fn plan(args: &BenchArgs) -> anyhow::Result<ExitCode> {
                 let (major, minor) = c.split_once('.')?;
                 Some((major.parse().ok()?, minor.parse().ok()?))
             });
-            let peak = cc.and_then(|cc| roofline::lookup(&name, cc)).with_context(|| {
-                format!("{name}: {} (name a GPU with --gpu: {known})", roofline::NO_PEAK)
-            })?;
+            let peak = cc
+                .and_then(|cc| roofline::lookup(&name, cc))
+                .with_context(|| {
+                    format!(
+                        "{name}: {} (name a GPU with --gpu: {known})",
+                        roofline::NO_PEAK
+                    )
+                })?;
             (peak, "this machine's GPU".into())
         }
     };

@@ -65,7 +65,10 @@ pub fn stage(workload: &Workload, s: &StageResult) -> String {
         }
         if let Some(c) = &g.copies_per_frame {
             if c.pixels() > 0.0 {
-                line += &format!(", {:.1} MiB of pixels host<->device per frame", c.pixels() / 1048576.0);
+                line += &format!(
+                    ", {:.1} MiB of pixels host<->device per frame",
+                    c.pixels() / 1048576.0
+                );
             }
         }
         if let Some(clip) = g.clip_s {

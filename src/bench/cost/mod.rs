@@ -93,7 +93,10 @@ pub enum Layer {
     Conv(Conv),
     Pass(Pass),
     /// A state-dict tensor that is not a convolution's (RIFE's `beta`, SRVGG's PReLU slopes).
-    Param { key: String, shape: Vec<usize> },
+    Param {
+        key: String,
+        shape: Vec<usize>,
+    },
 }
 
 /// FLOPs (by the precision they run in) and bytes moved.
@@ -225,9 +228,14 @@ pub fn layers(arch: Architecture, part: RifePart, (height, width): (usize, usize
         (Architecture::RrdbNet { scale, nf, nb, gc }, _) => {
             rrdb::layers(scale as usize, (nf, nb, gc), height, width)
         }
-        (Architecture::SrVgg { scale, nf, num_conv }, _) => {
-            srvgg::layers(scale as usize, nf, num_conv, height, width)
-        }
+        (
+            Architecture::SrVgg {
+                scale,
+                nf,
+                num_conv,
+            },
+            _,
+        ) => srvgg::layers(scale as usize, nf, num_conv, height, width),
     }
 }
 
@@ -298,7 +306,11 @@ pub(super) mod build {
     }
 
     /// A pass reading `read` elements and writing `write`.
-    pub fn pass(what: &'static str, (read, read_elem): (f64, Elem), (write, write_elem): (f64, Elem)) -> Layer {
+    pub fn pass(
+        what: &'static str,
+        (read, read_elem): (f64, Elem),
+        (write, write_elem): (f64, Elem),
+    ) -> Layer {
         Layer::Pass(Pass {
             what,
             read,

@@ -87,7 +87,12 @@ pub fn from_features(height: usize, width: usize) -> Vec<Layer> {
         let p = format!("block{i}");
         let half = (scaled.0.div_ceil(2), scaled.1.div_ceil(2));
         let quarter = (half.0.div_ceil(2), half.1.div_ceil(2));
-        l.push(conv(&format!("{p}.conv0.0.0"), (in_ch, c / 2), (3, 2), scaled));
+        l.push(conv(
+            &format!("{p}.conv0.0.0"),
+            (in_ch, c / 2),
+            (3, 2),
+            scaled,
+        ));
         l.push(conv(&format!("{p}.conv0.1.0"), (c / 2, c), (3, 2), half));
         for k in 0..RES_CONVS {
             let prefix = format!("{p}.convblock.{k}");

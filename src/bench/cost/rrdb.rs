@@ -8,7 +8,12 @@ use super::{Elem, Layer};
 
 /// The layers of RRDBNet x`scale` with `nf` features, `nb` blocks and `gc` growth channels on an
 /// `height` x `width` input (divisible by the unshuffle factor).
-pub fn layers(scale: usize, (nf, nb, gc): (usize, usize, usize), height: usize, width: usize) -> Vec<Layer> {
+pub fn layers(
+    scale: usize,
+    (nf, nb, gc): (usize, usize, usize),
+    height: usize,
+    width: usize,
+) -> Vec<Layer> {
     let r = 4 / scale.clamp(1, 4);
     let body = (height / r, width / r);
     let input_channels = 3 * r * r;

@@ -27,7 +27,11 @@ pub fn layers(scale: usize, nf: usize, num_conv: usize, height: usize, width: us
         l.push(same3(&format!("body.{c}"), (nf, nf), size));
         l.push(prelu(c + 1));
     }
-    l.push(same3(&format!("body.{}", 2 + 2 * num_conv), (nf, shuffled), size));
+    l.push(same3(
+        &format!("body.{}", 2 + 2 * num_conv),
+        (nf, shuffled),
+        size,
+    ));
     l.push(Layer::Conv(Conv {
         name: "repeat".into(),
         in_ch: 3,

@@ -23,14 +23,17 @@ fn flops(arch: Architecture, part: RifePart, size: (usize, usize)) -> f64 {
 
 /// Multiply-adds per pixel of one residual dense block: five 3x3 convolutions reading 64, 96,
 /// 128, 160 and 192 channels, writing 32, 32, 32, 32 and 64.
-const RDB_MACS_PER_PIXEL: f64 = 9.0 * (64.0 * 32.0 + 96.0 * 32.0 + 128.0 * 32.0 + 160.0 * 32.0 + 192.0 * 64.0);
+const RDB_MACS_PER_PIXEL: f64 =
+    9.0 * (64.0 * 32.0 + 96.0 * 32.0 + 128.0 * 32.0 + 160.0 * 32.0 + 192.0 * 64.0);
 
 /// RRDBNet (nf 64, nb 23, gc 32) multiply-adds by hand: at the body's `p` pixels `conv_first`
 /// (`in_ch` → 64), 69 dense blocks and `conv_body`; `conv_up1` at 4p; `conv_up2`, `conv_hr` at 16p
 /// (64 → 64) and `conv_last` (64 → 3) at 16p.
 fn rrdb_macs_by_hand(in_ch: f64, p: f64) -> f64 {
     let c = 64.0 * 64.0 * 9.0;
-    p * (in_ch * 64.0 * 9.0 + 69.0 * RDB_MACS_PER_PIXEL + c) + 4.0 * p * c + 16.0 * p * (2.0 * c + 64.0 * 3.0 * 9.0)
+    p * (in_ch * 64.0 * 9.0 + 69.0 * RDB_MACS_PER_PIXEL + c)
+        + 4.0 * p * c
+        + 16.0 * p * (2.0 * c + 64.0 * 3.0 * 9.0)
 }
 
 #[test]
@@ -73,14 +76,20 @@ fn rife_flow_part_is_0_08_tflop_per_interpolated_frame() {
             + block_macs(28.0, 64.0, 2.0)
             + block_macs(28.0, 32.0, 1.0));
     let f = flops(Architecture::Rife425, RifePart::FromFeatures, FULL);
-    assert!((f / by_hand - 1.0).abs() < 1e-12, "{f:e} against {by_hand:e}");
+    assert!(
+        (f / by_hand - 1.0).abs() < 1e-12,
+        "{f:e} against {by_hand:e}"
+    );
     assert!((f / 1e9 - 80.16).abs() < 0.01, "{f:e}");
     // docs/models.md says about 0.12 TFLOP: that is what counting each transposed convolution
     // as a dense 4x4 convolution at its output's size (4x its multiply-adds) gives.
     let l = layers(Architecture::Rife425, RifePart::FromFeatures, FULL);
     let transposed: f64 = convs(&l).filter(|c| c.transposed).map(Conv::macs).sum();
     let overcounted = f + 2.0 * 3.0 * transposed;
-    assert!((overcounted / 1e12 - 0.117).abs() < 0.001, "{overcounted:e}");
+    assert!(
+        (overcounted / 1e12 - 0.117).abs() < 0.001,
+        "{overcounted:e}"
+    );
 }
 
 #[test]
@@ -132,12 +141,18 @@ fn bytes_of_a_small_srvgg_add_up() {
     let c = cost(&l, Precision::Fp16);
     assert_eq!(c.bytes, 288.0 + 1472.0 + 5632.0 + 4352.0 + 552.0 + 1152.0);
     // 16 pixels × (3·16 + 16·16 + 16·12) · 9 multiply-adds, plus the 1x1: 16 · 3 · 12.
-    assert_eq!(c.flops(), 2.0 * (16.0 * 9.0 * (48.0 + 256.0 + 192.0) + 16.0 * 36.0));
+    assert_eq!(
+        c.flops(),
+        2.0 * (16.0 * 9.0 * (48.0 + 256.0 + 192.0) + 16.0 * 36.0)
+    );
 }
 
 #[test]
 fn rife_moves_gigabytes_and_x2plus_tens_of_them() {
-    let rife = cost(&layers(Architecture::Rife425, RifePart::FromFeatures, FULL), Precision::Fp16);
+    let rife = cost(
+        &layers(Architecture::Rife425, RifePart::FromFeatures, FULL),
+        Precision::Fp16,
+    );
     let x2 = cost(&layers(X2, RifePart::Whole, FULL), Precision::Fp16);
     // RIFE: about 1 FLOP per byte (memory-bound on every GPU); x2plus: hundreds.
     assert!((1e9..1e10).contains(&rife.bytes), "{:e}", rife.bytes);

@@ -4,7 +4,7 @@
 //! are made sure of first, so the timed runs never build one.
 
 use super::engines::Recorder;
-use super::{measure, Outcome, Rig, Silent};
+use super::{counting, measure, Outcome, Rig, Silent};
 use crate::bench::synthetic::{self, RIFE};
 use crate::bench::workload::StageSpec;
 use crate::bench::{BenchError, EngineRecord};
@@ -34,7 +34,10 @@ pub(super) fn run(
     };
     let gpu = |e| PipelineError::from(GpuError::from(e));
     let Some(net) = spec.network.as_deref().and_then(synthetic::network) else {
-        return Err(BenchError::BadWorkload(format!("stage {} has no network", spec.name)));
+        return Err(BenchError::BadWorkload(format!(
+            "stage {} has no network",
+            spec.name
+        )));
     };
     let (rife, upscaler) = (rig.model(RIFE)?, rig.model(net)?);
     let (w, h) = (spec.width as usize, spec.height as usize);
@@ -48,12 +51,26 @@ pub(super) fn run(
         let events: &mut dyn FnMut(EngineEvent<'_>) = &mut |e| recorder.event(e);
         let loaded = read_model(&rife).map_err(gpu).map_err(err)?;
         let build = (cache, true);
-        engines_for_job(toolchain, (&rife, &loaded), (w, h, whole), BuildOptions::default(), build, &mut *events)
-            .map_err(gpu)
-            .map_err(err)?;
-        engine_for_job(toolchain, &upscaler, (w, h, whole), BuildOptions::default(), build, &mut *events)
-            .map_err(gpu)
-            .map_err(err)?;
+        engines_for_job(
+            toolchain,
+            (&rife, &loaded),
+            (w, h, whole),
+            BuildOptions::default(),
+            build,
+            &mut *events,
+        )
+        .map_err(gpu)
+        .map_err(err)?;
+        engine_for_job(
+            toolchain,
+            &upscaler,
+            (w, h, whole),
+            BuildOptions::default(),
+            build,
+            &mut *events,
+        )
+        .map_err(gpu)
+        .map_err(err)?;
     }
     let clip = spec.clip.as_deref().unwrap_or(crate::bench::JOB_CLIP);
     let settings = rig.workload.encode_settings();
@@ -81,12 +98,15 @@ pub(super) fn run(
         }),
     };
     let stop = pipeline::StopFlag::new(0);
-    let result = measure(&spec.name, rig.settings, || {
-        Ok(pipeline::run(&job, &Silent, &stop)?.output_frames)
+    let (result, copies) = counting(|| {
+        measure(&spec.name, rig.settings, || {
+            Ok(pipeline::run(&job, &Silent, &stop)?.output_frames)
+        })
     })
     .map_err(err)?;
     Ok(Outcome::Measured {
-        result,
+        result: Box::new(result),
+        copies,
         note: Some(format!(
             "pipeline::run: {} frames, 2x RIFE then 2x {} (fp16, whole frames), made-up weights; \
              per_frame_s is per output frame",

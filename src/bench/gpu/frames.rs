@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use super::{dev, measure, pattern_on_device, sync, timed_launches, Outcome, Rig};
+use super::{counting, dev, measure, pattern_on_device, sync, timed_launches, Outcome, Rig};
 use crate::bench::stages::measure_prepared;
 use crate::bench::workload::StageSpec;
 use crate::colour::{Encoding, Matrix, Range, Siting};
@@ -14,8 +14,8 @@ use crate::nvcodec::DEFAULT_CQ;
 use crate::pipeline::cuda::interpolate::rife_layout;
 use crate::pipeline::cuda::{FrameWriter, GpuError, ToDeviceRgb, WriterSetup};
 use crate::pipeline::{FrameSink, PipelineError};
-use crate::timeline::Rational;
 use crate::tiling::TilePlan;
+use crate::timeline::Rational;
 use crate::video::{
     ColourTags, Copies, Item, Source, VideoCodec, VideoFormat, Window, YuvLayout,
     DEFAULT_MAX_PIXELS,
@@ -46,25 +46,30 @@ pub(super) fn decode(rig: &Rig<'_>, spec: &StageSpec) -> Result<Outcome, Pipelin
         Err(e) => return Err(e.into()),
         Ok(_) => {}
     }
-    let result = measure(&spec.name, rig.settings, || {
-        let mut source = open(&path)?;
-        let mut frames = 0;
-        while let Some(item) = source.next_item()? {
-            if let Item::Frame(f) = item {
-                std::hint::black_box(&f.rgb);
-                frames += 1;
+    let (result, copies) = counting(|| {
+        measure(&spec.name, rig.settings, || {
+            let mut source = open(&path)?;
+            let mut frames = 0;
+            while let Some(item) = source.next_item()? {
+                if let Item::Frame(f) = item {
+                    std::hint::black_box(&f.rgb);
+                    frames += 1;
+                }
             }
-        }
-        sync(&rig.streams.decode)?;
-        Ok(frames)
+            sync(&rig.streams.decode)?;
+            Ok(frames)
+        })
     })?;
     let what = match rig.workload.clip(clip).and_then(|c| c.bits) {
         Some(bits) => format!("HEVC Main{bits}"),
         None => "H.264 8-bit".into(),
     };
     Ok(Outcome::Measured {
-        result,
-        note: Some(format!("{what}: NVDEC, then our kernel into planar RGB f32")),
+        result: Box::new(result),
+        copies,
+        note: Some(format!(
+            "{what}: NVDEC, then our kernel into planar RGB f32"
+        )),
     })
 }
 
@@ -86,22 +91,28 @@ pub(super) fn kernel(rig: &Rig<'_>, spec: &StageSpec) -> Result<Outcome, Pipelin
     let name = spec.name.as_str();
     let settings = rig.settings;
     let tiles = || {
-        let t = spec.tiles.unwrap_or_else(crate::bench::workload_cuda::job_tiles);
+        let t = spec
+            .tiles
+            .unwrap_or_else(crate::bench::workload_cuda::job_tiles);
         TilePlan::new(w, h, t.tile, t.pad)
     };
-    let result = match spec.kernel.as_deref() {
+    let (result, copies) = match spec.kernel.as_deref() {
         Some("yuv_to_rgb") => {
             let src = alloc(nv12(w, h)?)?;
             let mut dst = alloc(rife_layout(w, h).map_err(GpuError::from)?)?;
             timed_launches(name, settings, stream, k, || {
-                kernels.yuv_to_rgb(stream, &src, HD, Siting::Left, &mut dst).map_err(dev)
+                kernels
+                    .yuv_to_rgb(stream, &src, HD, Siting::Left, &mut dst)
+                    .map_err(dev)
             })
         }
         Some("rgb_to_yuv") => {
             let src = pattern_on_device(stream, rgb(w, h)?, 0)?;
             let mut dst = alloc(nv12(w, h)?)?;
             timed_launches(name, settings, stream, k, || {
-                kernels.rgb_to_yuv(stream, &src, HD, Siting::Left, &mut dst).map_err(dev)
+                kernels
+                    .rgb_to_yuv(stream, &src, HD, Siting::Left, &mut dst)
+                    .map_err(dev)
             })
         }
         Some("resize_half") => {
@@ -119,7 +130,9 @@ pub(super) fn kernel(rig: &Rig<'_>, spec: &StageSpec) -> Result<Outcome, Pipelin
             let mut batch =
                 TileBatch::alloc_zeroed(stream, PixelFormat::RgbF32, n, sw, sh).map_err(dev)?;
             timed_launches(name, settings, stream, k, || {
-                kernels.tile_extract(stream, &src, &on_device, &mut batch).map_err(dev)
+                kernels
+                    .tile_extract(stream, &src, &on_device, &mut batch)
+                    .map_err(dev)
             })
         }
         Some("tile_stitch") => {
@@ -131,13 +144,16 @@ pub(super) fn kernel(rig: &Rig<'_>, spec: &StageSpec) -> Result<Outcome, Pipelin
                 TileBatch::alloc_zeroed(stream, PixelFormat::RgbF32, n, sw, sh).map_err(dev)?;
             let mut dst = alloc(rgb(w * s, h * s)?)?;
             timed_launches(name, settings, stream, k, || {
-                kernels.tile_stitch(stream, &batch, s, &on_device, &mut dst).map_err(dev)
+                kernels
+                    .tile_stitch(stream, &batch, s, &on_device, &mut dst)
+                    .map_err(dev)
             })
         }
         other => Err(GpuError::Unsupported(format!("no kernel stage {other:?}")).into()),
     }?;
     Ok(Outcome::Measured {
-        result,
+        result: Box::new(result),
+        copies,
         note: None,
     })
 }
@@ -180,14 +196,17 @@ pub(super) fn encode(rig: &Rig<'_>, spec: &StageSpec) -> Result<Outcome, Pipelin
         };
         FrameWriter::open(stream, &rig.kernels, setup)
     };
-    let result = measure_prepared(&spec.name, rig.settings, open, |mut writer| {
-        for i in 0..count as usize {
-            writer.write(&frames[i % frames.len()])?;
-        }
-        writer.finish()
+    let (result, copies) = counting(|| {
+        measure_prepared(&spec.name, rig.settings, open, |mut writer| {
+            for i in 0..count as usize {
+                writer.write(&frames[i % frames.len()])?;
+            }
+            writer.finish()
+        })
     })?;
     Ok(Outcome::Measured {
-        result,
+        result: Box::new(result),
+        copies,
         note: Some(
             "H.264 from planar RGB f32: NVENC, or (no NVENC) the software encoder on the host \
              (see copies_per_frame: pixels_to_host)"

@@ -75,13 +75,24 @@ impl Rig<'_> {
     }
 }
 
-/// What a stage function gives back.
+/// What a stage function gives back: its result, what its runs (warm-up included, setup not)
+/// copied between host and device, and a note; or why it was skipped.
 pub(super) enum Outcome {
     Measured {
-        result: StageResult,
+        result: Box<StageResult>,
+        copies: CopyTotals,
         note: Option<String>,
     },
     Skipped(String),
+}
+
+/// `runs` with the host↔device bytes it copied.
+pub(super) fn counting(
+    runs: impl FnOnce() -> Result<StageResult, PipelineError>,
+) -> Result<(StageResult, CopyTotals), PipelineError> {
+    let before = CopyTotals::now();
+    let result = runs()?;
+    Ok((result, CopyTotals::now().since(&before)))
 }
 
 /// A device error as a stage error.
@@ -171,7 +182,9 @@ fn figures(
         bytes_per_frame: cost.map(|c| c.bytes),
         floor_per_frame_s: floor.map(|f| f.seconds()),
         bound: floor.map(|f| f.bound().to_string()),
-        achieved_tflops: cost.filter(|c| c.flops() > 0.0).and_then(|c| rate(c.flops(), 1e12)),
+        achieved_tflops: cost
+            .filter(|c| c.flops() > 0.0)
+            .and_then(|c| rate(c.flops(), 1e12)),
         achieved_gbps: cost.and_then(|c| rate(c.bytes, 1e9)),
         fraction_of_peak: floor.zip(per_frame).map(|(f, s)| f.seconds() / s),
         copies_per_frame: Some(copies),
@@ -225,12 +238,15 @@ pub fn run(
     let runs = u64::from(report.settings.warmup + report.settings.repeat.max(1));
     for spec in &workload.stages {
         super::reset_peak_rss();
-        let before = CopyTotals::now();
         let outcome = run_stage(&rig, spec, &mut report.engines)?;
-        let copied = CopyTotals::now().since(&before);
         let mut result = match outcome {
             Outcome::Skipped(reason) => StageResult::skipped(&spec.name, reason),
-            Outcome::Measured { mut result, note } => {
+            Outcome::Measured {
+                result,
+                copies: copied,
+                note,
+            } => {
+                let mut result = *result;
                 let frames = (result.frames * runs).max(1) as f64;
                 let per = |b: u64| b as f64 / frames;
                 let copies = CopiesPerFrame {
@@ -255,7 +271,10 @@ pub fn run(
         };
         result.host_peak_bytes = super::peak_rss_bytes();
         host_peak = host_peak.max(result.host_peak_bytes);
-        report.memory.device_peak_bytes = report.memory.device_peak_bytes.max(result.device_peak_bytes);
+        report.memory.device_peak_bytes = report
+            .memory
+            .device_peak_bytes
+            .max(result.device_peak_bytes);
         each(&result);
         report.stages.push(result);
     }
@@ -264,20 +283,23 @@ pub fn run(
     Ok(report)
 }
 
-/// Times `k` calls of `launch` per run, each run ending in a wait for `stream`.
+/// Times `k` calls of `launch` per run, each run ending in a wait for `stream`; with the copies
+/// the runs made.
 pub(super) fn timed_launches(
     name: &str,
     settings: Settings,
     stream: &CudaStream,
     k: u32,
     mut launch: impl FnMut() -> Result<(), PipelineError>,
-) -> Result<StageResult, PipelineError> {
-    measure(name, settings, || {
-        for _ in 0..k {
-            launch()?;
-        }
-        sync(stream)?;
-        Ok(u64::from(k))
+) -> Result<(StageResult, CopyTotals), PipelineError> {
+    counting(|| {
+        measure(name, settings, || {
+            for _ in 0..k {
+                launch()?;
+            }
+            sync(stream)?;
+            Ok(u64::from(k))
+        })
     })
 }
 

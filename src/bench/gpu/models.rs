@@ -53,15 +53,25 @@ pub(super) fn rife(
     let events: &mut dyn FnMut(EngineEvent<'_>) = &mut |e| recorder.event(e);
     let job = (w, h, Tiling::default());
     let options = BuildOptions::default();
-    let engines = engines_for_job(toolchain, (&model, &loaded), job, options, (cache, true), &mut *events)
-        .map_err(gpu)
-        .map_err(&err)?;
+    let engines = engines_for_job(
+        toolchain,
+        (&model, &loaded),
+        job,
+        options,
+        (cache, true),
+        &mut *events,
+    )
+    .map_err(gpu)
+    .map_err(&err)?;
     let [encoder, flow]: [JobEngine; 2] = engines
         .try_into()
         .map_err(|_| err(GpuError::Unsupported("RIFE without its two engines".into()).into()))?;
     let stream = rig.stream();
     let layout = rife_layout(w, h).map_err(gpu).map_err(&err)?;
-    let frames = [pattern_on_device(stream, layout, 0), pattern_on_device(stream, layout, 1)];
+    let frames = [
+        pattern_on_device(stream, layout, 0),
+        pattern_on_device(stream, layout, 1),
+    ];
     let [a, b] = frames.map(|f| f.map_err(&err));
     let (a, b) = (a?, b?);
     let (ph, pw) = (layout.padded_height as i64, layout.padded_width as i64);
@@ -72,16 +82,25 @@ pub(super) fn rife(
             .map_err(dev)
     };
     let feature_len = FEATURE_CHANNELS * (ph * pw) as usize;
-    let (mut fa, fb) = (features(feature_len).map_err(&err)?, features(feature_len).map_err(&err)?);
+    let (mut fa, fb) = (
+        features(feature_len).map_err(&err)?,
+        features(feature_len).map_err(&err)?,
+    );
     let timestep = stream
         .clone_htod(&[0.5f32])
         .map_err(DeviceError::driver("uploading the timestep"))
         .map_err(dev)
         .map_err(&err)?;
-    let mut out = DeviceFrame::alloc_zeroed(stream, layout).map_err(dev).map_err(&err)?;
-    let (image, feat, step) = ([1, 3, ph, pw], [1, FEATURE_CHANNELS as i64, ph, pw], [1i64, 1, 1, 1]);
+    let mut out = DeviceFrame::alloc_zeroed(stream, layout)
+        .map_err(dev)
+        .map_err(&err)?;
+    let (image, feat, step) = (
+        [1, 3, ph, pw],
+        [1, FEATURE_CHANNELS as i64, ph, pw],
+        [1i64, 1, 1, 1],
+    );
     let k = spec.frames.unwrap_or(1);
-    let result = match spec.part.as_deref() {
+    let (result, copies) = match spec.part.as_deref() {
         Some("encoder") => {
             let mut encoder = encoder;
             timed_launches(&spec.name, rig.settings, stream, k, || {
@@ -122,7 +141,8 @@ pub(super) fn rife(
     }
     .map_err(&err)?;
     Ok(Outcome::Measured {
-        result,
+        result: Box::new(result),
+        copies,
         note: Some(format!("fp16; {WEIGHTS}")),
     })
 }
@@ -139,7 +159,10 @@ pub(super) fn upscale(
     };
     let err = stage_error(spec);
     let Some(net) = spec.network.as_deref().and_then(synthetic::network) else {
-        return Err(BenchError::BadWorkload(format!("stage {} has no network", spec.name)));
+        return Err(BenchError::BadWorkload(format!(
+            "stage {} has no network",
+            spec.name
+        )));
     };
     let model = rig.model(net)?;
     let precision = spec.precision.as_deref().unwrap_or("fp16");
@@ -182,8 +205,10 @@ pub(super) fn upscale(
         .map_err(&err)?;
     let kernels = &rig.kernels;
     let k = spec.frames.unwrap_or(1);
-    let result = timed_launches(&spec.name, rig.settings, stream, k, || {
-        upscaler.upscale(kernels, stream, &src, &mut out).map_err(gpu)
+    let (result, copies) = timed_launches(&spec.name, rig.settings, stream, k, || {
+        upscaler
+            .upscale(kernels, stream, &src, &mut out)
+            .map_err(gpu)
     })
     .map_err(&err)?;
     let how = match spec.tiles {
@@ -196,10 +221,14 @@ pub(super) fn upscale(
         g.captures,
         g.launches,
         g.plain,
-        g.off.as_ref().map(|o| format!(" (off: {o:?})")).unwrap_or_default()
+        g.off
+            .as_ref()
+            .map(|o| format!(" (off: {o:?})"))
+            .unwrap_or_default()
     );
     Ok(Outcome::Measured {
-        result,
+        result: Box::new(result),
+        copies,
         note: Some(format!("{precision}, {how}; {WEIGHTS}; {graphs}")),
     })
 }

@@ -21,7 +21,10 @@ fn checkpoints_load_as_their_architecture() {
     let params: usize = state_dict(X4PLUS.arch).values().map(Tensor::numel).sum();
     assert_eq!(params, 16_697_987);
     // Deterministic, so the engines built from them are found in the cache next time.
-    assert_eq!(archive(&state_dict(SRVGG.arch)), archive(&state_dict(SRVGG.arch)));
+    assert_eq!(
+        archive(&state_dict(SRVGG.arch)),
+        archive(&state_dict(SRVGG.arch))
+    );
 }
 
 /// The convolutions of a graph in order: (weight initializer, its dims, stride, transposed).
@@ -46,11 +49,19 @@ fn graph_convs(model: &ModelProto) -> Vec<(String, Vec<i64>, i64, bool)> {
         .collect()
 }
 
-fn described_convs(arch: Architecture, part: RifePart, size: (usize, usize)) -> Vec<(String, Vec<i64>, i64, bool)> {
+fn described_convs(
+    arch: Architecture,
+    part: RifePart,
+    size: (usize, usize),
+) -> Vec<(String, Vec<i64>, i64, bool)> {
     let l = cost::layers(arch, part, size);
     cost::convs(&l)
         .map(|c| {
-            let name = if c.state { format!("{}.weight", c.name) } else { "repeat_weight".into() };
+            let name = if c.state {
+                format!("{}.weight", c.name)
+            } else {
+                "repeat_weight".into()
+            };
             let dims = c.weight_shape().iter().map(|&d| d as i64).collect();
             (name, dims, c.stride as i64, c.transposed)
         })
@@ -64,10 +75,18 @@ fn descriptions_match_the_graphs_convolutions() {
         let graph = rrdbnet_model(&state_dict(net.arch), shape).unwrap();
         let convs = graph_convs(&graph);
         assert_eq!(convs.len(), 351, "{}", net.key);
-        assert_eq!(convs, described_convs(net.arch, RifePart::Whole, (64, 64)), "{}", net.key);
+        assert_eq!(
+            convs,
+            described_convs(net.arch, RifePart::Whole, (64, 64)),
+            "{}",
+            net.key
+        );
     }
     let graph = srvgg_model(&state_dict(SRVGG.arch), shape).unwrap();
-    assert_eq!(graph_convs(&graph), described_convs(SRVGG.arch, RifePart::Whole, (64, 64)));
+    assert_eq!(
+        graph_convs(&graph),
+        described_convs(SRVGG.arch, RifePart::Whole, (64, 64))
+    );
     let sd = state_dict(RIFE.arch);
     for part in [RifePart::Encoder, RifePart::FromFeatures] {
         let opts = RifeOptions {
@@ -76,6 +95,10 @@ fn descriptions_match_the_graphs_convolutions() {
             ..RifeOptions::default()
         };
         let graph = rife_model(&sd, opts).unwrap();
-        assert_eq!(graph_convs(&graph), described_convs(RIFE.arch, part, (64, 64)), "{part:?}");
+        assert_eq!(
+            graph_convs(&graph),
+            described_convs(RIFE.arch, part, (64, 64)),
+            "{part:?}"
+        );
     }
 }

@@ -111,7 +111,8 @@ impl Zip {
         fields(&mut self.out);
         self.out.extend_from_slice(name.as_bytes());
         self.out.extend_from_slice(data);
-        self.central.extend_from_slice(&[0x50, 0x4b, 1, 2, 20, 0, 20, 0]);
+        self.central
+            .extend_from_slice(&[0x50, 0x4b, 1, 2, 20, 0, 20, 0]);
         fields(&mut self.central);
         self.central.extend_from_slice(&[0; 10]);
         self.central.extend_from_slice(&offset.to_le_bytes());

@@ -43,9 +43,11 @@ pub(super) fn upload(
             host.len()
         )));
     }
-    let data = stream.clone_htod(host).map_err(DeviceError::driver(format!(
-        "copying {expected} bytes to the device"
-    )))?;
+    let data = stream
+        .clone_htod(host)
+        .map_err(DeviceError::driver(format!(
+            "copying {expected} bytes to the device"
+        )))?;
     count(CopyKind::Pixels, Direction::ToDevice, expected);
     Ok(data)
 }

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use cudarc::driver::{CudaSlice, CudaStream, PushKernelArg};
 
 use super::buffer::{DeviceFrame, TileBatch};
-use super::copies::{count, CopyKind, Direction};
 use super::checks;
+use super::copies::{count, CopyKind, Direction};
 use super::error::DeviceError;
 use super::kernels::Kernels;
 use super::launch::{int, long, submit};

@@ -25,11 +25,11 @@ use std::io::Read;
 use std::path::Path;
 
 pub use arch::{detect, prune, Architecture};
-/// The zip CRC-32, for writers of archives this reader reads (`bench::synthetic`).
-pub use zip::crc32;
 pub use error::{
     ArchError, CheckpointError, ErrorKind, NcnnError, PickleError, TorchError, ZipError,
 };
+/// The zip CRC-32, for writers of archives this reader reads (`bench::synthetic`).
+pub use zip::crc32;
 
 use crate::models::weights::StateDict;
 
