@@ -312,7 +312,9 @@ def bench_table(b):
         "stage", "ms/frame", "frames/s", "TFLOP/s", "GB/s", "% floor", "dev MiB", "px B/frame"))
     for s in b["stages"]:
         if s.get("status") != "measured":
-            lines.append("  {:32} skipped: {}".format(s["name"], s.get("reason") or ""))
+            lines.append("  {:32} {}: {}".format(
+                s["name"], "FAILED" if s.get("status") == "failed" else "skipped",
+                s.get("reason") or ""))
             continue
         lines.append("  {:32} {:>9} {:>9} {:>8} {:>8} {:>7} {:>9} {:>11}".format(
             s["name"], fmt(s.get("per_frame_s"), ".3f", 1e3), fmt(s.get("frames_per_s"), ".1f"),

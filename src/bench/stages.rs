@@ -21,6 +21,8 @@ pub enum StageStatus {
     Measured,
     /// Its model or the model runtime is not installed (see `reason`).
     Skipped,
+    /// It failed (CUDA runs go on with the next stage and exit 1 at the end; see `reason`).
+    Failed,
 }
 
 /// What one stage measured.
@@ -50,9 +52,27 @@ pub struct StageResult {
 
 impl StageResult {
     pub(super) fn skipped(name: &str, reason: String) -> Self {
+        Self::not_measured(name, StageStatus::Skipped, reason)
+    }
+
+    /// A stage that failed, with its error and causes on one line.
+    pub(super) fn failed(name: &str, error: &dyn std::error::Error) -> Self {
+        let mut reason = error.to_string();
+        let mut cause = error.source();
+        while let Some(c) = cause {
+            let text = c.to_string();
+            if !reason.contains(&text) {
+                reason = format!("{reason}: {text}");
+            }
+            cause = c.source();
+        }
+        Self::not_measured(name, StageStatus::Failed, reason.replace('\n', " "))
+    }
+
+    fn not_measured(name: &str, status: StageStatus, reason: String) -> Self {
         StageResult {
             name: name.into(),
-            status: StageStatus::Skipped,
+            status,
             reason: Some(reason),
             frames: 0,
             runs_s: Vec::new(),

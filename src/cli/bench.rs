@@ -152,16 +152,30 @@ pub fn run(args: &BenchArgs, quiet: bool) -> anyhow::Result<ExitCode> {
         std::fs::write(path, text + "\n")
             .with_context(|| format!("cannot write {}", path.display()))?;
     }
-    let Some(baseline) = baseline else {
-        return Ok(ExitCode::SUCCESS);
+    let regressions: Vec<String> = match &baseline {
+        Some(baseline) => {
+            let comparison = bench::compare(baseline, &report, args.tolerance);
+            print!("{}", comparison.table());
+            comparison
+                .regressions()
+                .iter()
+                .map(|r| format!("{} ({:+.1}%)", r.stage, r.change_pct.unwrap_or(0.0)))
+                .collect()
+        }
+        None => Vec::new(),
     };
-    let comparison = bench::compare(&baseline, &report, args.tolerance);
-    print!("{}", comparison.table());
-    let regressions: Vec<String> = comparison
-        .regressions()
+    let failed: Vec<&str> = report
+        .stages
         .iter()
-        .map(|r| format!("{} ({:+.1}%)", r.stage, r.change_pct.unwrap_or(0.0)))
+        .filter(|s| s.status == bench::StageStatus::Failed)
+        .map(|s| s.name.as_str())
         .collect();
+    if !failed.is_empty() {
+        anyhow::bail!(
+            "stages failed (see their reasons above or in the JSON): {}",
+            failed.join(", ")
+        );
+    }
     if regressions.is_empty() {
         return Ok(ExitCode::SUCCESS);
     }

@@ -34,8 +34,12 @@ pub fn stage(workload: &Workload, s: &StageResult) -> String {
             format!("{}x{}", spec.width, spec.height)
         });
     let (StageStatus::Measured, Some(per_frame)) = (s.status, s.per_frame_s) else {
+        let status = match s.status {
+            StageStatus::Failed => "FAILED",
+            _ => "skipped",
+        };
         return format!(
-            "{:<26} {size:>9}  skipped: {}",
+            "{:<26} {size:>9}  {status}: {}",
             s.name,
             s.reason.as_deref().unwrap_or("no frames")
         );

@@ -98,20 +98,19 @@ pub(super) fn run(
         }),
     };
     let stop = pipeline::StopFlag::new(0);
-    let (result, copies) = counting(|| {
+    let counted = counting(rig, || {
         measure(&spec.name, rig.settings, || {
             Ok(pipeline::run(&job, &Silent, &stop)?.output_frames)
         })
     })
     .map_err(err)?;
-    Ok(Outcome::Measured {
-        result: Box::new(result),
-        copies,
-        note: Some(format!(
+    Ok(Outcome::measured(
+        counted,
+        Some(format!(
             "pipeline::run: {} frames, 2x RIFE then 2x {} (fp16, whole frames), made-up weights; \
              per_frame_s is per output frame",
             rig.workload.clip(clip).map_or(0, |c| c.frames),
             net.key
         )),
-    })
+    ))
 }

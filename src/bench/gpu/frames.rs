@@ -9,6 +9,7 @@ use crate::bench::stages::measure_prepared;
 use crate::bench::workload::StageSpec;
 use crate::colour::{Encoding, Matrix, Range, Siting};
 use crate::cuda::device::{DeviceFrame, DeviceTiles, FrameLayout, PixelFormat, TileBatch};
+use crate::nvcodec::decoder::NvdecError;
 use crate::nvcodec::video_decoder::{cannot_decode, NvdecDecoder};
 use crate::nvcodec::DEFAULT_CQ;
 use crate::pipeline::cuda::interpolate::rife_layout;
@@ -17,7 +18,7 @@ use crate::pipeline::{FrameSink, PipelineError};
 use crate::tiling::TilePlan;
 use crate::timeline::Rational;
 use crate::video::{
-    ColourTags, Copies, Item, Source, VideoCodec, VideoFormat, Window, YuvLayout,
+    ColourTags, Copies, Item, Source, VideoCodec, VideoError, VideoFormat, Window, YuvLayout,
     DEFAULT_MAX_PIXELS,
 };
 
@@ -42,11 +43,13 @@ pub(super) fn decode(rig: &Rig<'_>, spec: &StageSpec) -> Result<Outcome, Pipelin
         })
     };
     match open(&path) {
-        Err(e) if cannot_decode(&e) => return Ok(Outcome::Skipped(format!("NVDEC: {e}"))),
+        Err(e) if cannot_decode(&e) || nvdec_missing(&e) => {
+            return Ok(Outcome::Skipped(format!("NVDEC: {e}")))
+        }
         Err(e) => return Err(e.into()),
         Ok(_) => {}
     }
-    let (result, copies) = counting(|| {
+    let counted = counting(rig, || {
         measure(&spec.name, rig.settings, || {
             let mut source = open(&path)?;
             let mut frames = 0;
@@ -64,13 +67,25 @@ pub(super) fn decode(rig: &Rig<'_>, spec: &StageSpec) -> Result<Outcome, Pipelin
         Some(bits) => format!("HEVC Main{bits}"),
         None => "H.264 8-bit".into(),
     };
-    Ok(Outcome::Measured {
-        result: Box::new(result),
-        copies,
-        note: Some(format!(
+    Ok(Outcome::measured(
+        counted,
+        Some(format!(
             "{what}: NVDEC, then our kernel into planar RGB f32"
         )),
-    })
+    ))
+}
+
+/// Whether NVDEC's library could not be loaded (the driver's `libnvcuvid`).
+fn nvdec_missing(e: &VideoError) -> bool {
+    match e {
+        VideoError::GpuDecode { source, .. } => {
+            matches!(
+                source.downcast_ref::<NvdecError>(),
+                Some(NvdecError::Load(_))
+            )
+        }
+        _ => false,
+    }
 }
 
 /// A planar RGB f32 frame of `w` x `h`, unpadded.
@@ -89,18 +104,17 @@ pub(super) fn kernel(rig: &Rig<'_>, spec: &StageSpec) -> Result<Outcome, Pipelin
     let k = spec.frames.unwrap_or(1);
     let alloc = |l: FrameLayout| DeviceFrame::alloc_zeroed(stream, l).map_err(dev);
     let name = spec.name.as_str();
-    let settings = rig.settings;
     let tiles = || {
         let t = spec
             .tiles
             .unwrap_or_else(crate::bench::workload_cuda::job_tiles);
         TilePlan::new(w, h, t.tile, t.pad)
     };
-    let (result, copies) = match spec.kernel.as_deref() {
+    let counted = match spec.kernel.as_deref() {
         Some("yuv_to_rgb") => {
             let src = alloc(nv12(w, h)?)?;
             let mut dst = alloc(rife_layout(w, h).map_err(GpuError::from)?)?;
-            timed_launches(name, settings, stream, k, || {
+            timed_launches(rig, name, stream, k, || {
                 kernels
                     .yuv_to_rgb(stream, &src, HD, Siting::Left, &mut dst)
                     .map_err(dev)
@@ -109,7 +123,7 @@ pub(super) fn kernel(rig: &Rig<'_>, spec: &StageSpec) -> Result<Outcome, Pipelin
         Some("rgb_to_yuv") => {
             let src = pattern_on_device(stream, rgb(w, h)?, 0)?;
             let mut dst = alloc(nv12(w, h)?)?;
-            timed_launches(name, settings, stream, k, || {
+            timed_launches(rig, name, stream, k, || {
                 kernels
                     .rgb_to_yuv(stream, &src, HD, Siting::Left, &mut dst)
                     .map_err(dev)
@@ -118,7 +132,7 @@ pub(super) fn kernel(rig: &Rig<'_>, spec: &StageSpec) -> Result<Outcome, Pipelin
         Some("resize_half") => {
             let src = pattern_on_device(stream, rgb(w, h)?, 0)?;
             let mut dst = alloc(rgb(w.div_ceil(2), h.div_ceil(2))?)?;
-            timed_launches(name, settings, stream, k, || {
+            timed_launches(rig, name, stream, k, || {
                 kernels.resize_half(stream, &src, &mut dst).map_err(dev)
             })
         }
@@ -129,7 +143,7 @@ pub(super) fn kernel(rig: &Rig<'_>, spec: &StageSpec) -> Result<Outcome, Pipelin
             let (n, sw, sh) = (plan.tiles.len(), plan.slot_width, plan.slot_height);
             let mut batch =
                 TileBatch::alloc_zeroed(stream, PixelFormat::RgbF32, n, sw, sh).map_err(dev)?;
-            timed_launches(name, settings, stream, k, || {
+            timed_launches(rig, name, stream, k, || {
                 kernels
                     .tile_extract(stream, &src, &on_device, &mut batch)
                     .map_err(dev)
@@ -143,7 +157,7 @@ pub(super) fn kernel(rig: &Rig<'_>, spec: &StageSpec) -> Result<Outcome, Pipelin
             let batch =
                 TileBatch::alloc_zeroed(stream, PixelFormat::RgbF32, n, sw, sh).map_err(dev)?;
             let mut dst = alloc(rgb(w * s, h * s)?)?;
-            timed_launches(name, settings, stream, k, || {
+            timed_launches(rig, name, stream, k, || {
                 kernels
                     .tile_stitch(stream, &batch, s, &on_device, &mut dst)
                     .map_err(dev)
@@ -151,11 +165,7 @@ pub(super) fn kernel(rig: &Rig<'_>, spec: &StageSpec) -> Result<Outcome, Pipelin
         }
         other => Err(GpuError::Unsupported(format!("no kernel stage {other:?}")).into()),
     }?;
-    Ok(Outcome::Measured {
-        result: Box::new(result),
-        copies,
-        note: None,
-    })
+    Ok(Outcome::measured(counted, None))
 }
 
 /// The encoder on `frames` output frames per run: 8 distinct pattern frames in turn, converted
@@ -196,7 +206,7 @@ pub(super) fn encode(rig: &Rig<'_>, spec: &StageSpec) -> Result<Outcome, Pipelin
         };
         FrameWriter::open(stream, &rig.kernels, setup)
     };
-    let (result, copies) = counting(|| {
+    let counted = counting(rig, || {
         measure_prepared(&spec.name, rig.settings, open, |mut writer| {
             for i in 0..count as usize {
                 writer.write(&frames[i % frames.len()])?;
@@ -204,13 +214,12 @@ pub(super) fn encode(rig: &Rig<'_>, spec: &StageSpec) -> Result<Outcome, Pipelin
             writer.finish()
         })
     })?;
-    Ok(Outcome::Measured {
-        result: Box::new(result),
-        copies,
-        note: Some(
+    Ok(Outcome::measured(
+        counted,
+        Some(
             "H.264 from planar RGB f32: NVENC, or (no NVENC) the software encoder on the host \
              (see copies_per_frame: pixels_to_host)"
                 .into(),
         ),
-    })
+    ))
 }

@@ -13,8 +13,9 @@ mod frames;
 mod models;
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use cudarc::driver::CudaStream;
 
@@ -67,32 +68,73 @@ impl Rig<'_> {
     pub fn stream(&self) -> &Arc<CudaStream> {
         &self.streams.models
     }
-
-    /// Device memory in use now (the whole device's: what `cuMemGetInfo` reports).
-    fn device_used(&self) -> Option<u64> {
-        let free = self.gpu.free_memory()?;
-        Some(self.gpu.info().memory_bytes.saturating_sub(free))
-    }
 }
 
-/// What a stage function gives back: its result, what its runs (warm-up included, setup not)
-/// copied between host and device, and a note; or why it was skipped.
+/// What a stage's runs (warm-up included, setup not) did besides taking time.
+pub(super) struct Counted {
+    pub result: StageResult,
+    /// Host↔device bytes.
+    pub copies: CopyTotals,
+    /// The most device memory in use (device-wide) while they ran.
+    pub device_peak: Option<u64>,
+}
+
+/// What a stage function gives back, or why it was skipped.
 pub(super) enum Outcome {
     Measured {
-        result: Box<StageResult>,
-        copies: CopyTotals,
+        counted: Box<Counted>,
         note: Option<String>,
     },
     Skipped(String),
 }
 
-/// `runs` with the host↔device bytes it copied.
+impl Outcome {
+    pub fn measured(counted: Counted, note: Option<String>) -> Self {
+        Outcome::Measured {
+            counted: Box::new(counted),
+            note,
+        }
+    }
+}
+
+/// Device memory in use now, device-wide (`cuMemGetInfo`).
+fn device_used(gpu: &Gpu) -> Option<u64> {
+    let free = gpu.free_memory()?;
+    Some(gpu.info().memory_bytes.saturating_sub(free))
+}
+
+/// `runs`, with the host↔device bytes they copied and the device memory in use sampled every
+/// 10 ms meanwhile (from a second thread) and once at the end.
 pub(super) fn counting(
+    rig: &Rig<'_>,
     runs: impl FnOnce() -> Result<StageResult, PipelineError>,
-) -> Result<(StageResult, CopyTotals), PipelineError> {
+) -> Result<Counted, PipelineError> {
+    let (stop, peak) = (AtomicBool::new(false), AtomicU64::new(0));
+    let gpu = &rig.gpu;
+    let sample = || {
+        if let Some(used) = device_used(gpu) {
+            peak.fetch_max(used, Ordering::Relaxed);
+        }
+    };
     let before = CopyTotals::now();
-    let result = runs()?;
-    Ok((result, CopyTotals::now().since(&before)))
+    let result = std::thread::scope(|scope| {
+        scope.spawn(|| {
+            while !stop.load(Ordering::Relaxed) {
+                sample();
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        });
+        let result = runs();
+        sample();
+        stop.store(true, Ordering::Relaxed);
+        result
+    })?;
+    let device_peak = Some(peak.load(Ordering::Relaxed)).filter(|&p| p > 0);
+    Ok(Counted {
+        result,
+        copies: CopyTotals::now().since(&before),
+        device_peak,
+    })
 }
 
 /// A device error as a stage error.
@@ -238,15 +280,22 @@ pub fn run(
     let runs = u64::from(report.settings.warmup + report.settings.repeat.max(1));
     for spec in &workload.stages {
         super::reset_peak_rss();
-        let outcome = run_stage(&rig, spec, &mut report.engines)?;
+        let outcome = match run_stage(&rig, spec, &mut report.engines) {
+            Err(e @ BenchError::Stage { .. }) => {
+                log::error!("stage {}: {e}", spec.name);
+                Err(StageResult::failed(&spec.name, &e))
+            }
+            other => Ok(other?),
+        };
         let mut result = match outcome {
-            Outcome::Skipped(reason) => StageResult::skipped(&spec.name, reason),
-            Outcome::Measured {
-                result,
-                copies: copied,
-                note,
-            } => {
-                let mut result = *result;
+            Err(failed) => failed,
+            Ok(Outcome::Skipped(reason)) => StageResult::skipped(&spec.name, reason),
+            Ok(Outcome::Measured { counted, note }) => {
+                let Counted {
+                    mut result,
+                    copies: copied,
+                    device_peak,
+                } = *counted;
                 let frames = (result.frames * runs).max(1) as f64;
                 let per = |b: u64| b as f64 / frames;
                 let copies = CopiesPerFrame {
@@ -265,7 +314,7 @@ pub fn run(
                     figures.script_speedup = result.median_s.map(|s| super::SCRIPT_SECONDS / s);
                 }
                 result.gpu = Some(figures);
-                result.device_peak_bytes = rig.device_used();
+                result.device_peak_bytes = device_peak;
                 result
             }
         };
@@ -283,17 +332,17 @@ pub fn run(
     Ok(report)
 }
 
-/// Times `k` calls of `launch` per run, each run ending in a wait for `stream`; with the copies
-/// the runs made.
+/// Times `k` calls of `launch` per run of stage `name`, each run ending in a wait for `stream`
+/// (see [`counting`]).
 pub(super) fn timed_launches(
+    rig: &Rig<'_>,
     name: &str,
-    settings: Settings,
     stream: &CudaStream,
     k: u32,
     mut launch: impl FnMut() -> Result<(), PipelineError>,
-) -> Result<(StageResult, CopyTotals), PipelineError> {
-    counting(|| {
-        measure(name, settings, || {
+) -> Result<Counted, PipelineError> {
+    counting(rig, || {
+        measure(name, rig.settings, || {
             for _ in 0..k {
                 launch()?;
             }

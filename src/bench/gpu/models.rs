@@ -100,10 +100,10 @@ pub(super) fn rife(
         [1i64, 1, 1, 1],
     );
     let k = spec.frames.unwrap_or(1);
-    let (result, copies) = match spec.part.as_deref() {
+    let counted = match spec.part.as_deref() {
         Some("encoder") => {
             let mut encoder = encoder;
-            timed_launches(&spec.name, rig.settings, stream, k, || {
+            timed_launches(rig, &spec.name, stream, k, || {
                 let input = ViewInput {
                     name: "img",
                     shape: &image,
@@ -118,7 +118,7 @@ pub(super) fn rife(
         }
         _ => {
             let mut flow = flow;
-            timed_launches(&spec.name, rig.settings, stream, k, || {
+            timed_launches(rig, &spec.name, stream, k, || {
                 let input = |name, shape, buffer| ViewInput {
                     name,
                     shape,
@@ -140,11 +140,7 @@ pub(super) fn rife(
         }
     }
     .map_err(&err)?;
-    Ok(Outcome::Measured {
-        result: Box::new(result),
-        copies,
-        note: Some(format!("fp16; {WEIGHTS}")),
-    })
+    Ok(Outcome::measured(counted, Some(format!("fp16; {WEIGHTS}"))))
 }
 
 /// An upscaler, whole frames or tiles, through `GpuUpscaler` on one frame.
@@ -205,7 +201,7 @@ pub(super) fn upscale(
         .map_err(&err)?;
     let kernels = &rig.kernels;
     let k = spec.frames.unwrap_or(1);
-    let (result, copies) = timed_launches(&spec.name, rig.settings, stream, k, || {
+    let counted = timed_launches(rig, &spec.name, stream, k, || {
         upscaler
             .upscale(kernels, stream, &src, &mut out)
             .map_err(gpu)
@@ -226,9 +222,6 @@ pub(super) fn upscale(
             .map(|o| format!(" (off: {o:?})"))
             .unwrap_or_default()
     );
-    Ok(Outcome::Measured {
-        result: Box::new(result),
-        copies,
-        note: Some(format!("{precision}, {how}; {WEIGHTS}; {graphs}")),
-    })
+    let note = format!("{precision}, {how}; {WEIGHTS}; {graphs}");
+    Ok(Outcome::measured(counted, Some(note)))
 }
