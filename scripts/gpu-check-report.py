@@ -17,6 +17,7 @@ Python 3.6 or later, standard library only.
 
 import argparse
 import datetime
+import importlib.util
 import json
 import os
 import re
@@ -24,6 +25,11 @@ import subprocess
 import sys
 
 SCHEMA = "smoothscale-gpu-check/1"
+sys.dont_write_bytecode = True  # no __pycache__ beside the scripts
+_spec = importlib.util.spec_from_file_location(
+    "gpu_check_bench", os.path.join(os.path.dirname(os.path.abspath(__file__)), "gpu-check-bench.py"))
+bench = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(bench)
 OUTPUT_KEEP = 20000  # characters of a failed test's output kept in the report
 # `common::gpu::skip` prints `skipped: REASON`; `common::shared_clip` prints `skipping: ...`.
 SKIP_LINE = re.compile(r"(?m)(?:^|\.\.\. )skipp(?:ed|ing): (.+?)\s*$")
@@ -124,45 +130,14 @@ def device_count(doctor):
     return len(((doctor or {}).get("cuda") or {}).get("gpus") or [])
 
 
-# Stages whose frames flow from NVDEC to NVENC: on a GPU with NVENC they must copy no pixel
-# between host and device.
-FRAME_PATH = ("decode_", "encode", "end_to_end")
-
-
-def frame_path_copies(bench):
-    """[(stage, pixel bytes per frame)] of the frame-path stages that copied pixels."""
-    found = []
-    for s in bench.get("stages") or []:
-        copies = (s.get("gpu") or {}).get("copies_per_frame") or {}
-        pixels = (copies.get("pixels_to_device") or 0) + (copies.get("pixels_to_host") or 0)
-        if s.get("status") == "measured" and s["name"].startswith(FRAME_PATH) and pixels > 0:
-            found.append((s["name"], pixels))
-    return found
-
-
-def stage_row(s):
-    """The report's summary of one bench stage."""
-    g = s.get("gpu") or {}
-    copies = g.get("copies_per_frame") or {}
-    row = {k: s.get(k) for k in ("name", "status", "reason", "per_frame_s", "frames_per_s",
-                                 "device_peak_bytes")}
-    row.update({k: g.get(k) for k in ("achieved_tflops", "achieved_gbps", "fraction_of_peak",
-                                      "floor_per_frame_s", "bound", "clip_s", "script_speedup",
-                                      "note")})
-    if copies:
-        row["pixel_copy_bytes_per_frame"] = ((copies.get("pixels_to_device") or 0)
-                                             + (copies.get("pixels_to_host") or 0))
-    return row
-
-
 def run_bench(binary, mode, doctor, out_dir, timeout):
     """mode: auto (only with a CUDA device), yes or no. A dict for the report: the CUDA bench
-    (`bench --backend cuda`) and the plan of this GPU (`--plan`)."""
+    (`bench --backend cuda`) and the plan of this GPU (`--plan`, in plan.txt)."""
     if mode == "no":
         return {"status": "skipped", "reason": "not asked for (--no-bench)"}
     if mode == "auto" and device_count(doctor) == 0:
         return {"status": "skipped", "reason": "no CUDA device"}
-    code, plan = run_captured([binary, "bench", "--backend", "cuda", "--plan"], 120)
+    _, plan = run_captured([binary, "bench", "--backend", "cuda", "--plan"], 120)
     with open(os.path.join(out_dir, "plan.txt"), "w") as f:
         f.write(plan)
     json_path = os.path.join(out_dir, "bench.json")
@@ -175,33 +150,19 @@ def run_bench(binary, mode, doctor, out_dir, timeout):
     result = {"status": "passed" if code == 0 else "failed", "exit_code": code,
               "reason": None if code == 0 else exit_text(code), "log": "bench.log",
               "plan": "plan.txt"}
-    if code != 0:
-        errors = [line for line in out.splitlines() if line.startswith("error:")]
-        if errors:
-            result["reason"] = "{}: {}".format(exit_text(code), errors[-1])
+    errors = [line for line in out.splitlines() if line.startswith("error:")]
+    if code != 0 and errors:
+        result["reason"] = "{}: {}".format(exit_text(code), errors[-1])
     try:
         with open(json_path) as f:
-            bench = json.load(f)
+            data = json.load(f)
     except (OSError, ValueError) as e:
         result["json"] = None
         if code == 0:
             result.update(status="failed", reason="no readable bench.json: {}".format(e))
         return result
     result["json"] = "bench.json"
-    result["workload"] = (bench.get("workload") or {}).get("name")
-    result["peak"] = (bench.get("peak") or {}).get("key")
-    result["nvenc"] = bench.get("nvenc")
-    engines = bench.get("engines") or []
-    result["engines"] = {"hits": sum(1 for e in engines if e.get("cache") == "hit"),
-                         "built": sum(1 for e in engines if e.get("cache") == "built"),
-                         "build_s": round(sum(e.get("build_s") or 0 for e in engines), 1)}
-    result["stages"] = [stage_row(s) for s in bench.get("stages") or []]
-    copied = frame_path_copies(bench)
-    if bench.get("nvenc") and copied:
-        result.update(status="failed", reason="pixels copied between host and device on the frame "
-                      "path of a GPU with NVENC: " + ", ".join(
-                          "{} ({:.0f} bytes/frame)".format(n, b) for n, b in copied))
-    return result
+    return bench.describe(data, result)
 
 
 def proc_field(path, key):
@@ -287,45 +248,12 @@ def render_text(report):
     b = report["bench"]
     lines.append("")
     lines.append("bench: {}{}".format(b["status"], ": " + b["reason"] if b.get("reason") else ""))
-    lines += bench_table(b)
+    lines += bench.table(b)
     for t in report["tests"]:
         if t["status"] == "failed":
             lines += ["", "--- output of {}::{} ---".format(t["binary"], t["name"]),
                       t.get("output", "").rstrip()]
     return "\n".join(lines) + "\n"
-
-
-def fmt(value, spec, scale=1.0):
-    return "-" if value is None else format(value * scale, spec)
-
-
-def bench_table(b):
-    """The bench's stages against the roofline, as text lines."""
-    if not b.get("stages"):
-        return []
-    lines = ["  workload {}, roofline {}, encoder {}, engines {} from the cache, {} built ({} s)"
-             .format(b.get("workload"), b.get("peak") or "no peak known",
-                      {True: "NVENC", False: "software (no NVENC)"}.get(b.get("nvenc"), "?"),
-                      (b.get("engines") or {}).get("hits"), (b.get("engines") or {}).get("built"),
-                      (b.get("engines") or {}).get("build_s"))]
-    lines.append("  {:32} {:>9} {:>9} {:>8} {:>8} {:>7} {:>9} {:>11}".format(
-        "stage", "ms/frame", "frames/s", "TFLOP/s", "GB/s", "% floor", "dev MiB", "px B/frame"))
-    for s in b["stages"]:
-        if s.get("status") != "measured":
-            lines.append("  {:32} {}: {}".format(
-                s["name"], "FAILED" if s.get("status") == "failed" else "skipped",
-                s.get("reason") or ""))
-            continue
-        lines.append("  {:32} {:>9} {:>9} {:>8} {:>8} {:>7} {:>9} {:>11}".format(
-            s["name"], fmt(s.get("per_frame_s"), ".3f", 1e3), fmt(s.get("frames_per_s"), ".1f"),
-            fmt(s.get("achieved_tflops"), ".1f"), fmt(s.get("achieved_gbps"), ".0f"),
-            fmt(s.get("fraction_of_peak"), ".0f", 100.0),
-            fmt(s.get("device_peak_bytes"), ".0f", 1.0 / 2 ** 20),
-            fmt(s.get("pixel_copy_bytes_per_frame"), ".0f")))
-        if s.get("clip_s") is not None:
-            lines.append("  {:32} {:.1f} s per clip, {:.0f}x faster than the script's 900 s".format(
-                "", s["clip_s"], s.get("script_speedup") or 0))
-    return lines
 
 
 def write_report(report, out_dir):

@@ -16,6 +16,7 @@ pub mod cost;
 mod figures;
 pub mod gpu;
 mod machine;
+mod measure;
 pub mod plan;
 pub mod roofline;
 mod stages;
@@ -32,7 +33,8 @@ pub use clips::{pattern_frame, write_clip};
 pub use compare::{check_compatible, compare, Comparison, Row};
 pub use figures::{CopiesPerFrame, GpuFigures};
 pub use machine::{cpu_model, peak_rss_bytes, reset_peak_rss, Gpu, Machine};
-pub use stages::{median, StageResult, StageStatus};
+pub use measure::median;
+pub use stages::{StageResult, StageStatus};
 pub use workload::{ClipSpec, EncodeSpec, StageKind, StageSpec, TileSpec, Workload, SRVGG_FILE};
 pub use workload_cuda::{JOB_CLIP, JOB_FRAMES, JOB_SIZE, SCRIPT_SECONDS};
 

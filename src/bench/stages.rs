@@ -1,13 +1,13 @@
 //! Running and timing one stage of the workload: warm-up runs, then timed runs, their median.
 
 use std::path::{Path, PathBuf};
-use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
 use super::clips::{clip_frames, encode_frames, pattern_frame};
 use super::figures::GpuFigures;
 use super::machine::{peak_rss_bytes, reset_peak_rss};
+use super::measure::measure;
 use super::workload::{ClipSpec, StageKind, StageSpec, Workload};
 use super::{BenchError, Settings};
 use crate::pipeline::{self, Interpolator, Job, ModelOptions, PipelineError, Tiling, Upscaler};
@@ -86,18 +86,6 @@ impl StageResult {
     }
 }
 
-/// The median of `values` (the mean of the middle two for an even count).
-pub fn median(values: &[f64]) -> Option<f64> {
-    let mut v = values.to_vec();
-    v.sort_by(f64::total_cmp);
-    let n = v.len();
-    match n {
-        0 => None,
-        _ if n % 2 == 1 => Some(v[n / 2]),
-        _ => Some((v[n / 2 - 1] + v[n / 2]) / 2.0),
-    }
-}
-
 /// What the stages share: the folder of the clips and outputs, the settings, and whether the
 /// model runtime loaded.
 pub(super) struct Context<'a> {
@@ -118,50 +106,6 @@ impl Context<'_> {
         self.runtime.clone()?;
         pipeline::find_model(None, &[relative], what).map_err(|e| e.to_string())
     }
-}
-
-/// Runs `warmup` untimed and `repeat` timed calls of `run`, which returns the frames it made.
-pub(super) fn measure(
-    name: &str,
-    settings: Settings,
-    mut run: impl FnMut() -> Result<u64, PipelineError>,
-) -> Result<StageResult, PipelineError> {
-    measure_prepared(name, settings, || Ok(()), |()| run())
-}
-
-/// [`measure`] where each run first needs `prepare` (untimed: opening an encoder session, say).
-pub(super) fn measure_prepared<S>(
-    name: &str,
-    settings: Settings,
-    mut prepare: impl FnMut() -> Result<S, PipelineError>,
-    mut run: impl FnMut(S) -> Result<u64, PipelineError>,
-) -> Result<StageResult, PipelineError> {
-    for _ in 0..settings.warmup {
-        run(prepare()?)?;
-    }
-    let mut runs_s = Vec::new();
-    let mut frames = 0;
-    for _ in 0..settings.repeat.max(1) {
-        let prepared = prepare()?;
-        let start = Instant::now();
-        frames = run(prepared)?;
-        runs_s.push(start.elapsed().as_secs_f64());
-    }
-    let median_s = median(&runs_s);
-    let per_frame_s = median_s.filter(|_| frames > 0).map(|m| m / frames as f64);
-    Ok(StageResult {
-        name: name.into(),
-        status: StageStatus::Measured,
-        reason: None,
-        frames,
-        runs_s,
-        median_s,
-        per_frame_s,
-        frames_per_s: per_frame_s.filter(|s| *s > 0.0).map(|s| 1.0 / s),
-        host_peak_bytes: None,
-        device_peak_bytes: None,
-        gpu: None,
-    })
 }
 
 /// Runs one stage; a missing model or runtime gives a skipped result, any other failure an error.
@@ -304,16 +248,4 @@ fn end_to_end(
     measure(&spec.name, cx.settings, || {
         Ok(pipeline::run(&job, &Silent, &stop)?.output_frames)
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn median_of_odd_even_and_empty() {
-        assert_eq!(median(&[3.0, 1.0, 2.0]), Some(2.0));
-        assert_eq!(median(&[4.0, 1.0, 3.0, 2.0]), Some(2.5));
-        assert_eq!(median(&[]), None);
-    }
 }

@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use super::{counting, dev, measure, pattern_on_device, sync, timed_launches, Outcome, Rig};
-use crate::bench::stages::measure_prepared;
+use crate::bench::measure::measure_prepared;
 use crate::bench::workload::StageSpec;
 use crate::colour::{Encoding, Matrix, Range, Siting};
 use crate::cuda::device::{DeviceFrame, DeviceTiles, FrameLayout, PixelFormat, TileBatch};

@@ -11,32 +11,32 @@ mod end_to_end;
 mod engines;
 mod frames;
 mod models;
+mod timing;
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use cudarc::driver::CudaStream;
 
+use super::measure::measure;
 use super::plan::{self, stage_cost};
-use super::stages::{self, measure};
+use super::stages;
 use super::synthetic::{self, Network};
 use super::workload::{StageKind, StageSpec, Workload};
 use super::{
     roofline, BenchError, BenchReport, CopiesPerFrame, EngineRecord, GpuFigures, Settings,
     StageResult,
 };
-use crate::cuda::device::{CopyTotals, DeviceError, DeviceFrame, FrameLayout, Gpu, Kernels};
+use crate::cuda::device::{DeviceError, Gpu, Kernels};
 use crate::pipeline::cuda::engines::default_engine_cache;
-use crate::pipeline::cuda::{GpuError, Streams};
-use crate::pipeline::PipelineError;
+use crate::pipeline::cuda::Streams;
 use crate::tensorrt::builder::Toolchain;
 use crate::tensorrt::EngineCache;
 
 /// What every stage shares: the device, its kernels and streams, TensorRT (or why not), the
 /// folder of the clips and made-up models, and the settings.
-pub(super) struct Rig<'a> {
+struct Rig<'a> {
     pub gpu: Gpu,
     pub kernels: Arc<Kernels>,
     pub streams: Streams,
@@ -70,17 +70,8 @@ impl Rig<'_> {
     }
 }
 
-/// What a stage's runs (warm-up included, setup not) did besides taking time.
-pub(super) struct Counted {
-    pub result: StageResult,
-    /// Host↔device bytes.
-    pub copies: CopyTotals,
-    /// The most device memory in use (device-wide) while they ran.
-    pub device_peak: Option<u64>,
-}
-
 /// What a stage function gives back, or why it was skipped.
-pub(super) enum Outcome {
+enum Outcome {
     Measured {
         counted: Box<Counted>,
         note: Option<String>,
@@ -95,79 +86,6 @@ impl Outcome {
             note,
         }
     }
-}
-
-/// Device memory in use now, device-wide (`cuMemGetInfo`).
-fn device_used(gpu: &Gpu) -> Option<u64> {
-    let free = gpu.free_memory()?;
-    Some(gpu.info().memory_bytes.saturating_sub(free))
-}
-
-/// `runs`, with the host↔device bytes they copied and the device memory in use sampled every
-/// 10 ms meanwhile (from a second thread) and once at the end.
-pub(super) fn counting(
-    rig: &Rig<'_>,
-    runs: impl FnOnce() -> Result<StageResult, PipelineError>,
-) -> Result<Counted, PipelineError> {
-    let (stop, peak) = (AtomicBool::new(false), AtomicU64::new(0));
-    let gpu = &rig.gpu;
-    let sample = || {
-        if let Some(used) = device_used(gpu) {
-            peak.fetch_max(used, Ordering::Relaxed);
-        }
-    };
-    let before = CopyTotals::now();
-    let result = std::thread::scope(|scope| {
-        scope.spawn(|| {
-            while !stop.load(Ordering::Relaxed) {
-                sample();
-                std::thread::sleep(Duration::from_millis(10));
-            }
-        });
-        let result = runs();
-        sample();
-        stop.store(true, Ordering::Relaxed);
-        result
-    })?;
-    let device_peak = Some(peak.load(Ordering::Relaxed)).filter(|&p| p > 0);
-    Ok(Counted {
-        result,
-        copies: CopyTotals::now().since(&before),
-        device_peak,
-    })
-}
-
-/// A device error as a stage error.
-pub(super) fn dev(e: DeviceError) -> PipelineError {
-    GpuError::from(e).into()
-}
-
-/// Waits for `stream`.
-pub(super) fn sync(stream: &CudaStream) -> Result<(), PipelineError> {
-    stream
-        .synchronize()
-        .map_err(DeviceError::driver("waiting for the stream"))
-        .map_err(dev)
-}
-
-/// A planar RGB f32 frame of `layout` holding the workload's pattern frame `index`, uploaded
-/// (before the timed runs) and marked ready on `stream`.
-pub(super) fn pattern_on_device(
-    stream: &Arc<CudaStream>,
-    layout: FrameLayout,
-    index: u32,
-) -> Result<DeviceFrame, PipelineError> {
-    let frame = super::pattern_frame(layout.width, layout.height, index);
-    let multiple = layout.padded_width / layout.width.max(1);
-    let planar = if layout.padded_width == layout.width && layout.padded_height == layout.height {
-        frame.as_chw().to_vec()
-    } else {
-        frame.pad_chw(multiple.max(1)).data
-    };
-    let bytes: Vec<u8> = planar.iter().flat_map(|v| v.to_le_bytes()).collect();
-    let mut device = DeviceFrame::copy_from_host(stream, layout, &bytes).map_err(dev)?;
-    device.record_ready(stream).map_err(dev)?;
-    Ok(device)
 }
 
 /// Opens GPU 0, its kernels and streams; the error says what is missing.
@@ -332,24 +250,5 @@ pub fn run(
     Ok(report)
 }
 
-/// Times `k` calls of `launch` per run of stage `name`, each run ending in a wait for `stream`
-/// (see [`counting`]).
-pub(super) fn timed_launches(
-    rig: &Rig<'_>,
-    name: &str,
-    stream: &CudaStream,
-    k: u32,
-    mut launch: impl FnMut() -> Result<(), PipelineError>,
-) -> Result<Counted, PipelineError> {
-    counting(rig, || {
-        measure(name, rig.settings, || {
-            for _ in 0..k {
-                launch()?;
-            }
-            sync(stream)?;
-            Ok(u64::from(k))
-        })
-    })
-}
-
 pub(super) use stages::Silent;
+use timing::{counting, dev, pattern_on_device, sync, timed_launches, Counted};
