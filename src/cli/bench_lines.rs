@@ -115,3 +115,62 @@ pub fn summary(report: &BenchReport) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use smoothscale::bench::{CopiesPerFrame, GpuFigures};
+
+    fn result(status: StageStatus, gpu: Option<GpuFigures>) -> StageResult {
+        StageResult {
+            name: "end_to_end".into(),
+            status,
+            reason: (status != StageStatus::Measured).then(|| "no TensorRT".into()),
+            frames: 322,
+            runs_s: vec![16.1],
+            median_s: Some(16.1),
+            per_frame_s: Some(0.05),
+            frames_per_s: Some(20.0),
+            host_peak_bytes: Some(1 << 30),
+            device_peak_bytes: Some(10 << 30),
+            gpu,
+        }
+    }
+
+    #[test]
+    fn a_cuda_stage_line_has_its_roofline_figures() {
+        let w = Workload::cuda_1088p();
+        let figures = GpuFigures {
+            achieved_tflops: Some(375.0),
+            achieved_gbps: Some(1399.0),
+            fraction_of_peak: Some(0.38),
+            floor_per_frame_s: Some(0.019),
+            bound: Some("compute".into()),
+            copies_per_frame: Some(CopiesPerFrame {
+                pixels_to_host: 2.0 * 1048576.0,
+                ..CopiesPerFrame::default()
+            }),
+            clip_s: Some(16.1),
+            note: Some("made-up weights".into()),
+            ..GpuFigures::default()
+        };
+        let line = stage(&w, &result(StageStatus::Measured, Some(figures)));
+        for part in [
+            "1920x1088",
+            "0.05000 s/frame",
+            "device 10240.0 MiB",
+            "375.0 TFLOP/s",
+            "1399 GB/s",
+            "38% of the compute floor (19.0 ms)",
+            "2.0 MiB of pixels host<->device per frame",
+            "16.1 s per clip: 1.8% of the script's 900 s (56x faster)",
+            "made-up weights",
+        ] {
+            assert!(line.contains(part), "{part:?} not in {line}");
+        }
+        let failed = stage(&w, &result(StageStatus::Failed, None));
+        assert!(failed.contains("FAILED: no TensorRT"), "{failed}");
+        let skipped = stage(&w, &result(StageStatus::Skipped, None));
+        assert!(skipped.contains("skipped: no TensorRT"), "{skipped}");
+    }
+}
