@@ -6,10 +6,14 @@
 # Each task runs `smoothscale batch --shard auto`, which reads SLURM_ARRAY_TASK_ID,
 # SLURM_ARRAY_TASK_MIN (and _STEP) and SLURM_ARRAY_TASK_COUNT and takes the clips whose
 # file-name hash falls in its shard. Both folders must be on a filesystem every node sees.
-# Resubmitting the same script skips the clips already done. Change --array to the number of
-# tasks wanted (a plain range such as 0-7 or 1-8; lists like 1,5,9 are refused).
+# Resubmitting the same script skips the clips already done, and a task that finds a clip locked
+# by another submission's task reports it busy and goes on. Change --array to the number of
+# tasks wanted (a plain range such as 0-7 or 1-8; lists like 1,5,9 are refused). Options given to
+# sbatch override the #SBATCH lines below (e.g. --cpus-per-task=2 on smaller nodes). Each task's
+# log is smoothscale-JOB_TASK.log in the folder sbatch ran in, and its report
+# OUT_DIR/.smoothscale/report-JOB_TASK.json.
 #
-# Not tested on a Slurm cluster.
+# Run on a one-node Slurm 22.05 cluster by scripts/test-slurm (docs/slurm.md).
 #SBATCH --job-name=smoothscale
 #SBATCH --array=0-3
 #SBATCH --cpus-per-task=8
@@ -30,4 +34,4 @@ shift 2
 mkdir -p "$out_dir/.smoothscale"
 exec smoothscale batch "$in_dir" "$out_dir" --shard auto \
     --threads "${SLURM_CPUS_PER_TASK:-0}" \
-    --report "$out_dir/.smoothscale/report-${SLURM_ARRAY_TASK_ID}.json" "$@"
+    --report "$out_dir/.smoothscale/report-${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID}.json" "$@"

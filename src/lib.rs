@@ -16,6 +16,7 @@ pub mod models;
 pub mod nvcodec;
 pub mod pipeline;
 pub mod recent;
+pub mod resample;
 pub mod scene;
 pub mod tensorrt;
 pub mod tiling;

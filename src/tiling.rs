@@ -9,6 +9,8 @@
 //!
 //! [`extract_tiles`] and [`stitch_tiles`] are the references of `src/cuda/kernels/tiles.cu`.
 
+use std::ops::Range;
+
 /// A rectangle in pixels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Rect {
@@ -109,11 +111,22 @@ impl TilePlan {
 /// Copies each tile's context of `src` (`channels` planes of the plan's frame) into its slot of a
 /// `[tiles, channels, slot_height, slot_width]` batch; the rest of each slot is `T::default()`.
 pub fn extract_tiles<T: Copy + Default>(plan: &TilePlan, src: &[T], channels: usize) -> Vec<T> {
+    extract_tile_range(plan, 0..plan.tiles.len(), src, channels)
+}
+
+/// [`extract_tiles`] of the tiles in `range` only: the batch of one model call.
+pub fn extract_tile_range<T: Copy + Default>(
+    plan: &TilePlan,
+    range: Range<usize>,
+    src: &[T],
+    channels: usize,
+) -> Vec<T> {
     let (sw, sh) = (plan.slot_width, plan.slot_height);
     let plane = plan.width * plan.height;
     assert_eq!(src.len(), channels * plane, "source planes");
-    let mut batch = vec![T::default(); plan.tiles.len() * channels * sw * sh];
-    for (t, tile) in plan.tiles.iter().enumerate() {
+    let tiles = &plan.tiles[range];
+    let mut batch = vec![T::default(); tiles.len() * channels * sw * sh];
+    for (t, tile) in tiles.iter().enumerate() {
         let ctx = tile.context;
         for c in 0..channels {
             let slot = (t * channels + c) * sw * sh;
@@ -136,11 +149,26 @@ pub fn stitch_tiles<T: Copy + Default>(
     scale: usize,
     channels: usize,
 ) -> Vec<T> {
+    let mut out = vec![T::default(); channels * plan.width * scale * plan.height * scale];
+    stitch_tile_range(plan, 0..plan.tiles.len(), batch, scale, channels, &mut out);
+    out
+}
+
+/// [`stitch_tiles`] of the tiles in `range` only (`batch` holds just those), into `out`.
+pub fn stitch_tile_range<T: Copy>(
+    plan: &TilePlan,
+    range: Range<usize>,
+    batch: &[T],
+    scale: usize,
+    channels: usize,
+    out: &mut [T],
+) {
     let (sw, sh) = (plan.slot_width * scale, plan.slot_height * scale);
     let (w, h) = (plan.width * scale, plan.height * scale);
-    assert_eq!(batch.len(), plan.tiles.len() * channels * sw * sh, "batch");
-    let mut out = vec![T::default(); channels * w * h];
-    for (t, tile) in plan.tiles.iter().enumerate() {
+    let tiles = &plan.tiles[range];
+    assert_eq!(batch.len(), tiles.len() * channels * sw * sh, "batch");
+    assert_eq!(out.len(), channels * w * h, "output planes");
+    for (t, tile) in tiles.iter().enumerate() {
         let (keep, ctx) = (tile.keep, tile.context);
         let (sx, sy) = ((keep.x - ctx.x) * scale, (keep.y - ctx.y) * scale);
         let kw = keep.width * scale;
@@ -153,7 +181,6 @@ pub fn stitch_tiles<T: Copy + Default>(
             }
         }
     }
-    out
 }
 
 #[cfg(test)]
@@ -196,6 +223,23 @@ mod tests {
             let src: Vec<u32> = (0..2 * w * h).map(|v| v as u32 + 1).collect();
             let batch = extract_tiles(&plan, &src, 2);
             prop_assert_eq!(stitch_tiles(&plan, &batch, 1, 2), src);
+        }
+
+        /// Extracting and stitching call by call, in batches of `per`, gives the same frame.
+        #[test]
+        fn calls_of_a_few_tiles_stitch_the_same(w in 1usize..80, h in 1usize..80,
+                                                tile in 1usize..40, pad in 0usize..8,
+                                                per in 1usize..5) {
+            let plan = TilePlan::new(w, h, tile, pad);
+            let src: Vec<u32> = (0..3 * w * h).map(|v| v as u32 + 1).collect();
+            let mut out = vec![0u32; src.len()];
+            let n = plan.tiles.len();
+            for start in (0..n).step_by(per) {
+                let range = start..(start + per).min(n);
+                let batch = extract_tile_range(&plan, range.clone(), &src, 3);
+                stitch_tile_range(&plan, range, &batch, 1, 3, &mut out);
+            }
+            prop_assert_eq!(out, src);
         }
     }
 

@@ -1,6 +1,8 @@
-//! `--backend`: `auto` runs on the CPU and says why not CUDA; `cuda` exits 1 with one `error:`
-//! line naming the first missing piece (on a machine without the NVIDIA driver, libcuda) and
-//! writes nothing.
+//! `--backend`: `auto` runs on the CPU where a CUDA piece is missing, and says which; `cuda`
+//! exits 1 with one `error:` line naming the first missing piece (on a machine without the NVIDIA
+//! driver, libcuda) and writes nothing. The decision itself is table-tested in
+//! `cuda::backend`; a CUDA run that `auto` chose and that fails early falls back to the CPU
+//! (`pipeline::run`, tested there).
 
 mod common;
 
@@ -78,6 +80,10 @@ fn batch_backend_cuda_is_refused_before_any_clip() {
 
 #[test]
 fn run_backend_auto_runs_on_the_cpu_and_says_why_not_cuda() {
+    if libcuda_present() {
+        eprintln!("skipped: the NVIDIA driver is present, so --backend auto may pick CUDA here");
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let input = clip(dir.path());
     let out = dir.path().join("out.mp4");
@@ -94,8 +100,5 @@ fn run_backend_auto_runs_on_the_cpu_and_says_why_not_cuda() {
         .lines()
         .find(|l| l.contains("backend: cpu (no cuda: "))
         .unwrap_or_else(|| panic!("no backend line in {stderr}"));
-    assert!(line.contains("has not yet run on a GPU"), "{line}");
-    if !libcuda_present() {
-        assert!(line.contains("(libcuda.so.1) is missing"), "{line}");
-    }
+    assert!(line.contains("(libcuda.so.1) is missing"), "{line}");
 }

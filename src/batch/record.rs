@@ -11,7 +11,7 @@ use std::time::UNIX_EPOCH;
 use serde::{Deserialize, Serialize};
 
 use super::BatchError;
-use crate::pipeline::Job;
+use crate::pipeline::{Job, TileSize};
 use crate::timeline::RateMode;
 
 /// A file as identified by its path, size and modification time (nanoseconds since 1970).
@@ -77,9 +77,18 @@ pub struct Settings {
     pub fp8_calibration: Option<String>,
     pub scene_threshold: Option<String>,
     pub upscale: Option<usize>,
+    /// `--tile`: the size, 0 for whole frames or `auto`.
     pub tile: usize,
+    /// `--tile auto` (absent in older records, whose tile sizes were fixed).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub tile_auto: bool,
     pub tile_pad: usize,
+    /// The batch of tiles per call: decided from memory since `--tile auto` (0); older records
+    /// hold the fixed batch they ran with.
     pub tile_batch: usize,
+    /// `--size` and `--fit`, e.g. `3840x2160 crop` (absent without, and in older records).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<String>,
 }
 
 impl Settings {
@@ -104,9 +113,16 @@ impl Settings {
                 .and_then(|g| g.upscale_engine.calibration_fingerprint()),
             scene_threshold: m.cut_threshold.map(|t| t.to_string()),
             upscale: m.upscale.as_ref().map(|(factor, _)| *factor),
-            tile: m.tiling.tile,
-            tile_pad: m.tiling.pad,
-            tile_batch: m.tiling.batch,
+            tile: match m.tiles.size {
+                TileSize::Pixels(n) => n,
+                TileSize::Auto | TileSize::Whole => 0,
+            },
+            tile_auto: m.tiles.size == TileSize::Auto,
+            tile_pad: m.tiles.pad,
+            tile_batch: 0,
+            size: job
+                .size
+                .map(|s| format!("{}x{} {}", s.width, s.height, s.fit.name())),
         }
     }
 }
@@ -210,8 +226,10 @@ mod tests {
                 scene_threshold: Some("0.12".into()),
                 upscale: None,
                 tile: 0,
+                tile_auto: false,
                 tile_pad: 32,
                 tile_batch: 4,
+                size: None,
             },
             models: vec![],
             output: FileId::of(&input, "out.mp4").unwrap(),
@@ -276,6 +294,7 @@ mod tests {
                 upscale: Some((4, param.clone())),
                 ..Default::default()
             },
+            size: None,
             limits: crate::pipeline::Limits::default(),
             gpu: None,
         };

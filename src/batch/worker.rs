@@ -125,19 +125,9 @@ pub fn process(
 /// `.<name>.<pid>.partial` and the record's `.tmp`. Only called with the clip's lock held, so no
 /// live process is writing them.
 fn remove_leftovers(out_dir: &Path, output_name: &str, record_path: &Path) {
-    let prefix = format!(".{output_name}.");
     let mut stale = vec![record::temp_path(record_path)];
-    if let Ok(entries) = fs::read_dir(out_dir) {
-        for entry in entries.flatten() {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            let pid = name
-                .strip_prefix(&prefix)
-                .and_then(|rest| rest.strip_suffix(".partial"));
-            if pid.is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit())) {
-                stale.push(entry.path());
-            }
-        }
-    }
+    let partials = crate::video::partial_leftovers(&out_dir.join(output_name));
+    stale.extend(partials.into_iter().map(|(path, _pid)| path));
     for path in stale {
         match fs::remove_file(&path) {
             Ok(()) => log::info!("removed {}, left by an interrupted run", path.display()),

@@ -237,10 +237,11 @@ fn end_to_end(
                 .upscale
                 .zip(upscaler)
                 .map(|(factor, path)| (factor as usize, path)),
-            tiling: Tiling::default(),
+            tiles: pipeline::TileRequest::default(),
             cut_threshold: None,
             threads: cx.workload.threads,
         },
+        size: None,
         limits: pipeline::Limits::default(),
         gpu: None,
     };

@@ -101,7 +101,11 @@ pub fn run(args: &BatchArgs, quiet: bool, verbose: u8) -> anyhow::Result<ExitCod
         return Err(BatchError::SameFolder(args.out_dir.clone()).into());
     }
     let template = args.options.job(PathBuf::new(), PathBuf::new(), true)?;
-    let backend = args.options.backend();
+    let backend = if template.gpu.is_some() {
+        "cuda"
+    } else {
+        "cpu"
+    };
     // A missing model is one error now, not one per clip.
     batch::FileId::models(&template)?;
     let mine = |clips: Vec<Clip>| -> Vec<Clip> {

@@ -3,6 +3,8 @@
 mod batch;
 mod bench;
 mod calibrate;
+#[cfg(test)]
+mod docs_tests;
 mod doctor;
 mod engine_build;
 mod export_onnx;

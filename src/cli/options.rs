@@ -7,7 +7,8 @@ use clap::{Args, ValueEnum};
 use smoothscale::cuda::backend::{self, Requested};
 use smoothscale::doctor::probe::probe_cuda_pieces;
 use smoothscale::models::calibration::Calibration;
-use smoothscale::pipeline::{self, Job};
+use smoothscale::pipeline::fit::{Fit, OutputSize};
+use smoothscale::pipeline::{self, Job, TileSize};
 use smoothscale::tensorrt::spec::BuildOptions;
 use smoothscale::tensorrt::EnginePrecision;
 use smoothscale::timeline::{RateMode, Rational};
@@ -27,13 +28,21 @@ pub(super) enum Backend {
 /// `run`/`batch --backend`.
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum ProcessBackend {
-    /// The CPU, saying why not CUDA (auto will pick CUDA once its pipeline has run on a GPU).
+    /// CUDA where every piece the job needs is present (then the CPU if the CUDA pipeline fails
+    /// before its first frame), else the CPU, saying why not CUDA.
     Auto,
     /// FFmpeg software decode and encode, models on the CPU.
     Cpu,
     /// NVDEC, CUDA kernels, TensorRT and NVENC (software encoding where the GPU has no NVENC);
     /// refused (exit 1) naming what is missing. Not yet run on a GPU.
     Cuda,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum FitArg {
+    Crop,
+    Pad,
+    Scale,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -46,14 +55,22 @@ enum Codec {
 #[derive(Debug, Args)]
 pub struct ProcessOptions {
     /// Interpolate to N times the frame rate with RIFE (`2x`, `4x`, any `Nx` up to 16x).
-    #[arg(long, value_parser = parse_multiple, conflicts_with = "target_fps")]
+    #[arg(long, value_parser = parse_multiple)]
     interpolate: Option<u32>,
-    /// Retime to exactly F frames per second with RIFE (`60`, `59.94`, `60000/1001`).
+    /// Retime to exactly F frames per second with RIFE (`60`, `59.94`, `60000/1001`); with
+    /// --interpolate too, the output is this exact retime.
     #[arg(long, value_parser = parse_fps)]
     target_fps: Option<Rational>,
     /// Upscale by 2 or 4 with Real-ESRGAN (after interpolation).
     #[arg(long, value_parser = parse_upscale)]
     upscale: Option<u32>,
+    /// Exact output size after the models, e.g. `3840x2160` (see --fit).
+    #[arg(long, value_parser = parse_size_wxh, value_name = "WxH")]
+    size: Option<(u32, u32)>,
+    /// How --size is reached: `crop` the centre (no resampling), `pad` with black borders, or
+    /// `scale` (Lanczos; the sample aspect ratio keeps the picture's shape).
+    #[arg(long, value_enum, default_value = "crop", requires = "size")]
+    fit: FitArg,
     /// RIFE v4.25 checkpoint (flownet.pkl, or an .onnx export); default: found in the models folder.
     #[arg(long, value_name = "FILE")]
     rife_model: Option<PathBuf>,
@@ -64,12 +81,13 @@ pub struct ProcessOptions {
     /// not interpolated; 0 turns detection off.
     #[arg(long, default_value_t = 0.12)]
     scene_threshold: f32,
-    /// Upscale in tiles of N input pixels (0: whole frames), batched.
-    #[arg(long, default_value_t = 0)]
-    tile: usize,
+    /// Upscale in tiles of N input pixels (0: whole frames); `auto`: whole frames when they fit
+    /// the memory limit, else the largest tile that fits. Tiles are batched as memory allows.
+    #[arg(long, default_value = "auto", value_parser = parse_tile, value_name = "auto|N")]
+    tile: TileSize,
     /// Pixels of context around each tile (cropped after the model); 64 keeps seams under 1/255
     /// for both upscaler families.
-    #[arg(long, default_value_t = 64)]
+    #[arg(long, default_value_t = pipeline::tiles::DEFAULT_PAD)]
     tile_pad: usize,
     /// CPU threads for the models (0: one per core).
     #[arg(long, default_value_t = 0)]
@@ -115,14 +133,6 @@ pub struct ProcessOptions {
 }
 
 impl ProcessOptions {
-    /// The name of the backend [`ProcessOptions::job`] runs on (`auto` is the CPU today).
-    pub fn backend(&self) -> &'static str {
-        match self.backend {
-            ProcessBackend::Auto | ProcessBackend::Cpu => "cpu",
-            ProcessBackend::Cuda => "cuda",
-        }
-    }
-
     /// Decides the backend (`cuda::backend::decide`, the decision `doctor` reports), or the
     /// error of `--backend cuda`.
     fn decide_backend(&self) -> anyhow::Result<backend::Backend> {
@@ -145,7 +155,14 @@ impl ProcessOptions {
         let backend = self.decide_backend()?;
         log::info!("backend: {}", backend.name());
         let rate = match (self.interpolate, self.target_fps) {
-            (Some(n), _) => RateMode::Multiply(n),
+            (Some(n), Some(fps)) => {
+                log::info!(
+                    "--interpolate {n}x is not needed with --target-fps {fps}: the output is an \
+                     exact retime to {fps} fps"
+                );
+                RateMode::Fps(fps)
+            }
+            (Some(n), None) => RateMode::Multiply(n),
             (None, Some(fps)) => RateMode::Fps(fps),
             (None, None) => RateMode::Keep,
         };
@@ -193,6 +210,7 @@ impl ProcessOptions {
             cq: self.cq,
             build_engines: !self.no_build,
             upscale_engine,
+            fallback_to_cpu: matches!(self.backend, ProcessBackend::Auto),
         });
         if gpu.is_none() && (rife.is_some() || upscale.is_some()) {
             smoothscale::models::runtime::init()?;
@@ -216,16 +234,51 @@ impl ProcessOptions {
                 rife,
                 upscale,
                 cut_threshold: (self.scene_threshold > 0.0).then_some(self.scene_threshold),
-                tiling: pipeline::Tiling {
-                    tile: self.tile,
+                tiles: pipeline::TileRequest {
+                    size: self.tile,
                     pad: self.tile_pad,
-                    ..pipeline::Tiling::default()
                 },
                 threads: self.threads,
             },
+            size: self.size.map(|(width, height)| OutputSize {
+                width,
+                height,
+                fit: match self.fit {
+                    FitArg::Crop => Fit::Crop,
+                    FitArg::Pad => Fit::Pad,
+                    FitArg::Scale => Fit::Scale,
+                },
+            }),
             limits,
             gpu,
         })
+    }
+}
+
+/// `3840x2160`: both sides from 16 to 16384.
+fn parse_size_wxh(text: &str) -> Result<(u32, u32), String> {
+    let bad = || format!("`{text}` is not a size like 3840x2160 (16 to 16384 pixels a side)");
+    let (w, h) = text.split_once(['x', 'X']).ok_or_else(bad)?;
+    let side = |v: &str| {
+        v.trim()
+            .parse::<u32>()
+            .ok()
+            .filter(|v| (16..=16384).contains(v))
+    };
+    Ok((side(w).ok_or_else(bad)?, side(h).ok_or_else(bad)?))
+}
+
+/// `auto`, or a tile size in pixels (0: whole frames).
+fn parse_tile(text: &str) -> Result<TileSize, String> {
+    if text.eq_ignore_ascii_case("auto") {
+        return Ok(TileSize::Auto);
+    }
+    match text.trim().parse::<usize>() {
+        Ok(0) => Ok(TileSize::Whole),
+        Ok(n) if n >= 16 => Ok(TileSize::Pixels(n)),
+        _ => Err(format!(
+            "`{text}` is not a tile size (auto, 0 for whole frames, or 16 pixels or more)"
+        )),
     }
 }
 
@@ -318,5 +371,13 @@ mod tests {
             Rational::new(60000, 1001).ok_or(String::new())
         );
         assert!(parse_fps("0").is_err() && parse_fps("-5").is_err());
+        assert_eq!(parse_size_wxh("3840x2160"), Ok((3840, 2160)));
+        for bad in ["3840", "0x2160", "3840x", "x", "99999x10", "3840x2160x2"] {
+            assert!(parse_size_wxh(bad).is_err(), "{bad}");
+        }
+        assert_eq!(parse_tile("auto"), Ok(TileSize::Auto));
+        assert_eq!(parse_tile("0"), Ok(TileSize::Whole));
+        assert_eq!(parse_tile("512"), Ok(TileSize::Pixels(512)));
+        assert!(parse_tile("8").is_err() && parse_tile("-1").is_err() && parse_tile("x").is_err());
     }
 }

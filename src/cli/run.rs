@@ -13,6 +13,9 @@ use super::options::ProcessOptions;
 use super::progress::Bar;
 use super::signals;
 
+/// Exit code of bad usage, as clap gives it.
+const USAGE: u8 = 2;
+
 #[derive(Debug, Args)]
 pub struct RunArgs {
     /// Input video (anything FFmpeg reads: MP4, MOV, MKV, WebM, …).
@@ -53,6 +56,10 @@ pub fn run(args: &RunArgs, quiet: bool, verbose: u8) -> anyhow::Result<ExitCode>
                     .with_context(|| format!("cannot write the report {}", path.display()))?;
             }
             Ok(ExitCode::SUCCESS)
+        }
+        Err(PipelineError::Fit(e)) => {
+            eprintln!("error: {e}");
+            Ok(ExitCode::from(USAGE))
         }
         Err(PipelineError::Interrupted(code)) => {
             eprintln!(

@@ -4,9 +4,10 @@
 //! `libnvonnxparser`, only for jobs with models), and NVRTC when the build embedded kernel source
 //! instead of a fat binary. NVENC is optional: without it the frames go to the software encoder.
 //!
-//! The CUDA pipeline is in this version but has not yet run on a GPU, so `auto` does not pick it:
-//! `auto` runs on the CPU (and logs why not CUDA), and `cuda` runs the CUDA pipeline where every
-//! piece is present, and is refused naming the first missing piece elsewhere.
+//! `auto` picks CUDA where every piece the job needs is present, and the CPU elsewhere (logging
+//! why not CUDA); a CUDA run chosen by `auto` that fails before its first output frame is run
+//! again on the CPU (`pipeline::run`). `cuda` runs the CUDA pipeline where every piece is
+//! present, never falls back, and is refused naming the first missing piece elsewhere.
 
 /// The backend asked for (`--backend`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,19 +62,12 @@ impl CudaPiece {
     }
 }
 
-/// Why `auto` does not pick the CUDA backend even on a complete machine.
-pub const CUDA_UNVERIFIED: &str =
-    "the CUDA pipeline has not yet run on a GPU, so auto does not pick it (--backend cuda runs it)";
-
-/// Every reason `auto` does not pick CUDA: the pipeline not yet verified, then each missing piece.
-pub fn cuda_blockers(pieces: &[CudaPiece]) -> Vec<String> {
-    std::iter::once(CUDA_UNVERIFIED.to_string())
-        .chain(
-            pieces
-                .iter()
-                .filter(|p| p.missing.is_some())
-                .map(|p| format!("{} is missing", p.label)),
-        )
+/// Every reason a job (with or without models) cannot run on CUDA: each missing piece it needs.
+pub fn cuda_blockers(pieces: &[CudaPiece], with_models: bool) -> Vec<String> {
+    pieces
+        .iter()
+        .filter(|p| p.missing.is_some() && (with_models || !p.for_models))
+        .map(|p| format!("{} is missing", p.label))
         .collect()
 }
 
@@ -83,8 +77,9 @@ pub fn cuda_blockers(pieces: &[CudaPiece]) -> Vec<String> {
 pub struct CudaUnavailable(pub String);
 
 /// Decides the backend of `requested` for a job with or without models; `probe` lists the CUDA
-/// pieces of this machine (called only for `auto` and `cuda`). `auto` runs on the CPU and logs
-/// why not CUDA; `cuda` fails with the first missing piece the job needs.
+/// pieces of this machine (called only for `auto` and `cuda`). `auto` runs on CUDA when the
+/// job has every piece it needs, else on the CPU, logging why not CUDA; `cuda` fails with the
+/// first missing piece the job needs.
 pub fn decide(
     requested: Requested,
     with_models: bool,
@@ -93,10 +88,12 @@ pub fn decide(
     match requested {
         Requested::Cpu => Ok(Backend::Cpu),
         Requested::Auto => {
-            log::info!(
-                "backend: cpu (no cuda: {})",
-                cuda_blockers(&probe()).join("; ")
-            );
+            let blockers = cuda_blockers(&probe(), with_models);
+            if blockers.is_empty() {
+                log::info!("backend: cuda (every piece the job needs is present)");
+                return Ok(Backend::Cuda);
+            }
+            log::info!("backend: cpu (no cuda: {})", blockers.join("; "));
             Ok(Backend::Cpu)
         }
         Requested::Cuda => {
@@ -137,24 +134,49 @@ mod tests {
         assert_eq!(decide(Requested::Cpu, true, never), Ok(Backend::Cpu));
     }
 
+    /// The pieces with TensorRT marked as needed only by jobs with models, as the probe marks it.
+    fn probed(missing: &[usize]) -> Vec<CudaPiece> {
+        let mut p = pieces(missing);
+        p[2] = p[2].clone().for_models();
+        p
+    }
+
     #[test]
-    fn auto_runs_on_the_cpu_and_lists_every_blocker() {
+    fn auto_picks_cuda_only_where_the_job_has_every_piece() {
+        // (missing pieces, job with models, expected backend)
+        let table: [(&[usize], bool, Backend); 8] = [
+            (&[], true, Backend::Cuda),
+            (&[], false, Backend::Cuda),
+            (&[0], true, Backend::Cpu),
+            (&[0], false, Backend::Cpu),
+            (&[1], true, Backend::Cpu),
+            (&[1], false, Backend::Cpu),
+            // TensorRT missing: a job with models stays on the CPU; a plain re-encode does not
+            // need it.
+            (&[2], true, Backend::Cpu),
+            (&[2], false, Backend::Cuda),
+        ];
+        for (missing, with_models, expected) in table {
+            assert_eq!(
+                decide(Requested::Auto, with_models, || probed(missing)),
+                Ok(expected),
+                "missing {missing:?}, models {with_models}"
+            );
+            assert_eq!(
+                cuda_blockers(&probed(missing), with_models).is_empty(),
+                expected == Backend::Cuda
+            );
+        }
         assert_eq!(
-            decide(Requested::Auto, true, || pieces(&[0, 2])),
-            Ok(Backend::Cpu)
-        );
-        let because = cuda_blockers(&pieces(&[0, 2]));
-        assert_eq!(
-            because[1..],
+            cuda_blockers(&probed(&[0, 2]), true),
             [
                 "the NVIDIA driver (libcuda.so.1) is missing",
                 "TensorRT (libnvinfer.so.10) is missing"
             ]
         );
-        assert_eq!(cuda_blockers(&pieces(&[])), [CUDA_UNVERIFIED]);
         assert_eq!(
-            decide(Requested::Auto, true, || pieces(&[])),
-            Ok(Backend::Cpu)
+            cuda_blockers(&probed(&[0, 2]), false),
+            ["the NVIDIA driver (libcuda.so.1) is missing"]
         );
     }
 

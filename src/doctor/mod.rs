@@ -162,11 +162,18 @@ pub fn render_plain(report: &Report) -> String {
     }
 
     let backend = &report.backend;
-    let mut text = format!(
-        "--backend auto runs on the {}; no cuda: {}",
-        backend.auto,
-        backend.cuda_unavailable_because.join("; ")
-    );
+    let mut text = if backend.cuda_unavailable_because.is_empty() {
+        format!(
+            "--backend auto runs on the {}: every piece a job with models needs is present",
+            backend.auto
+        )
+    } else {
+        format!(
+            "--backend auto runs on the {}; no cuda: {}",
+            backend.auto,
+            backend.cuda_unavailable_because.join("; ")
+        )
+    };
     if !backend.cpu_missing.is_empty() {
         let _ = write!(
             text,

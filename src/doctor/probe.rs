@@ -388,8 +388,8 @@ fn cuda_major(cuda: &CudaReport) -> Option<u32> {
         .and_then(|v| v.split('.').next()?.parse().ok())
 }
 
-/// What `--backend auto` picks ([`crate::cuda::backend`]: the CPU until the CUDA pipeline has
-/// been verified on a GPU) and why not CUDA, and what the CPU backend lacks.
+/// What `--backend auto` picks for a job with models ([`crate::cuda::backend`]: CUDA where every
+/// piece is present) and why not CUDA, and what the CPU backend lacks.
 pub fn decide_backend(
     cuda: &CudaReport,
     libraries: &Libraries,
@@ -400,7 +400,7 @@ pub fn decide_backend(
     let pieces = cuda_pieces(cuda, libraries);
     let auto =
         backend::decide(Requested::Auto, true, || pieces.clone()).map_or("cpu", |b| b.name());
-    let because = backend::cuda_blockers(&pieces);
+    let because = backend::cuda_blockers(&pieces, true);
     let mut cpu_missing = Vec::new();
     if !onnx_runtime.ok {
         cpu_missing.push("ONNX Runtime (for any model)".to_string());

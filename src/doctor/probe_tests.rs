@@ -125,9 +125,8 @@ fn the_backend_is_cpu_and_says_why_not_cuda() {
     let report = bare_jetson();
     let because = &report.backend.cuda_unavailable_because;
     assert_eq!(
-        because[..5],
+        because[..4],
         [
-            backend::CUDA_UNVERIFIED,
             "the NVIDIA driver (libcuda.so.1) is missing",
             "NVDEC (libnvcuvid.so.1) is missing",
             "TensorRT (libnvinfer.so.10) is missing",
@@ -139,7 +138,7 @@ fn the_backend_is_cpu_and_says_why_not_cuda() {
         crate::cuda::embedded_kernels(),
         crate::cuda::EmbeddedKernels::Source(_)
     );
-    assert_eq!(because.len(), 5 + usize::from(source), "{because:?}");
+    assert_eq!(because.len(), 4 + usize::from(source), "{because:?}");
     // A driver that sees no GPU is its own reason.
     let mut cuda = report.cuda.clone();
     cuda.driver = Some(DriverReport {
@@ -153,7 +152,7 @@ fn the_backend_is_cpu_and_says_why_not_cuda() {
         &report.models,
         &report.ffmpeg,
     );
-    assert_eq!(backend.cuda_unavailable_because[1], "a CUDA GPU is missing");
+    assert_eq!(backend.cuda_unavailable_because[0], "a CUDA GPU is missing");
     assert!(!backend.cuda_available);
 }
 
@@ -176,7 +175,9 @@ fn plain_lines_say_ok_or_missing_with_what_to_install() {
     assert!(line("ONNX Runtime").starts_with("ONNX Runtime   ok       libonnxruntime"));
     assert!(line("model 4x").contains("ok       /models/realesrgan"));
     assert!(line("engine cache").contains("not created yet"));
-    assert!(line("backend").contains("no cuda: the CUDA pipeline has not yet run on a GPU"));
+    assert!(line("backend").contains(
+        "--backend auto runs on the cpu; no cuda: the NVIDIA driver (libcuda.so.1) is missing"
+    ));
     assert!(!line("backend").contains("lacks"));
 }
 
@@ -216,9 +217,8 @@ fn a_complete_machine_renders_versions_and_gpus() {
     );
     // The driver and the GPU are there; NVDEC and the ONNX parser still are not.
     assert_eq!(
-        report.backend.cuda_unavailable_because[..3],
+        report.backend.cuda_unavailable_because[..2],
         [
-            backend::CUDA_UNVERIFIED,
             "NVDEC (libnvcuvid.so.1) is missing",
             "TensorRT's ONNX parser (libnvonnxparser.so.10) is missing",
         ]
@@ -254,6 +254,28 @@ fn a_complete_machine_renders_versions_and_gpus() {
     let json = serde_json::to_value(&report).unwrap();
     assert_eq!(json["cuda"]["driver"]["cuda_version"], "13.0");
     assert_eq!(json["cuda"]["gpus"][0]["compute_capability"], "11.0");
+    assert_eq!(json["backend"]["auto"], "cpu");
+
+    // With NVDEC, the parser and (for a source build) NVRTC too, auto picks CUDA and says so.
+    report.libraries.nvcuvid = Component::found("libnvcuvid.so.1", None);
+    report.libraries.nvonnxparser = Component::found("libnvonnxparser.so.10", None);
+    report.libraries.nvrtc = Component::found("libnvrtc.so.13", None);
+    report.backend = decide_backend(
+        &report.cuda,
+        &report.libraries,
+        &report.onnx_runtime,
+        &report.models,
+        &report.ffmpeg,
+    );
+    assert_eq!(report.backend.auto, "cuda");
+    assert!(report.backend.cuda_available);
+    assert!(report.backend.cuda_unavailable_because.is_empty());
+    let text = super::super::render_plain(&report);
+    assert!(
+        text.lines().any(|l| l.starts_with("backend")
+            && l.contains("--backend auto runs on the cuda: every piece")),
+        "{text}"
+    );
 }
 
 #[test]

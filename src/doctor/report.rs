@@ -193,7 +193,7 @@ pub struct FfmpegReport {
 /// What `--backend auto` picks.
 #[derive(Clone, Debug, Serialize)]
 pub struct BackendReport {
-    /// The backend `--backend auto` runs today.
+    /// The backend `--backend auto` runs a job with models on.
     pub auto: &'static str,
     /// Whether `--backend cuda` could run here (every piece present).
     pub cuda_available: bool,

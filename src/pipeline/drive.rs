@@ -9,6 +9,7 @@ use ffmpeg_next as ff;
 
 use std::time::Instant;
 
+use super::fit::{self, FitPlan, OutputSize};
 use super::render::{FrameModels, FrameSink, Renderer};
 use super::{Job, PipelineError, Progress, Report, StopFlag};
 use crate::timeline::{Rational, Timeline};
@@ -199,6 +200,38 @@ impl OutputPlan {
             height: self.format.height * factor as u32,
             ..self.format
         }
+    }
+
+    /// The output format after the models (`factor`) and `--size`, and the fit that gives it.
+    pub fn fitted(
+        &self,
+        factor: usize,
+        size: Option<OutputSize>,
+    ) -> Result<(FitPlan, VideoFormat), PipelineError> {
+        let scaled = self.scaled(factor);
+        let Some(size) = size else {
+            return Ok((FitPlan::Keep, scaled));
+        };
+        let models_size = (scaled.width, scaled.height);
+        let plan = fit::plan(size, models_size, scaled.layout.shift)?;
+        let (width, height) = plan.size(scaled.width, scaled.height);
+        if plan != FitPlan::Keep {
+            log::info!(
+                "{}x{} frames after the models, {} to {width}x{height}",
+                scaled.width,
+                scaled.height,
+                size.fit.name()
+            );
+        }
+        Ok((
+            plan,
+            VideoFormat {
+                width,
+                height,
+                sample_aspect: fit::sample_aspect(&plan, models_size, scaled.sample_aspect),
+                ..scaled
+            },
+        ))
     }
 
     /// The expected number of output frames, for progress.

@@ -85,41 +85,69 @@ pub fn frame_bytes(pixels: u64) -> u64 {
     pixels * 3 * 4
 }
 
-/// Peak working memory of one model call, per input pixel of that call, in bytes: the widest
-/// set of f32 feature maps alive at once, at the resolution each runs at, twice over for the
-/// runtime's buffer reuse slack. An estimate for a limit check, not an accounting.
+/// Peak working memory of one model call, per input pixel of that call, in bytes: the f32
+/// feature maps ONNX Runtime holds at once, at the resolution each runs at. Fitted to peak
+/// resident memory measured on this machine's ONNX Runtime 1.31 (`docs/performance.md`, memory
+/// table; `tests/memory.rs` keeps it at or above what runs measure) with a margin; an estimate
+/// for a limit check, not an accounting.
 pub fn model_bytes_per_pixel(arch: &Architecture) -> u64 {
     let per_pixel_floats = match *arch {
         // Full-resolution images, features, flows and masks, plus the blocks' feature maps at
         // half the resolution of their (downscaled) inputs.
-        Architecture::Rife425 => 96,
+        Architecture::Rife425 => 192,
         Architecture::RrdbNet { scale, nf, gc, .. } => {
             // The trunk runs on the pixel-unshuffled input (1/4 of the pixels for x2, 1/16 for
             // x1) with the dense block's concatenation up to nf + 4·gc channels; the upsampler
-            // holds two nf-channel maps at 4x the trunk's pixels, then at 16x.
+            // ends at 16 times the trunk's pixels, where about six nf-channel maps are held at
+            // once (measured: 24 KiB per input pixel for nf 64 at x4).
             let trunk_share = match scale {
                 1 => 1.0 / 16.0,
                 2 => 1.0 / 4.0,
                 _ => 1.0,
             };
-            let trunk = (3 * nf + 4 * gc) as f64 * trunk_share;
-            let upsampled = (2 * nf) as f64 * 16.0 * trunk_share;
+            let trunk = (3 * (nf + 4 * gc)) as f64 * trunk_share;
+            let upsampled = (6 * nf) as f64 * 16.0 * trunk_share;
             trunk.max(upsampled) as u64
         }
-        // Two nf-channel maps and the 3·s² channels before the pixel shuffle, all at the input
-        // resolution, then the output and its bilinear base at s² times the pixels.
+        // Four nf-channel maps and the 3·s² channels before the pixel shuffle, all at the input
+        // resolution, then the output and its bilinear base at s² times the pixels (measured:
+        // about 1.3 KiB per input pixel for nf 64 at x4).
         Architecture::SrVgg { scale, nf, .. } => {
             let s2 = u64::from(scale * scale);
-            2 * nf as u64 + 3 * s2 * 3
+            4 * nf as u64 + 3 * s2 * 3
         }
     };
-    per_pixel_floats * 4 * 2
+    // A quarter more for the runtime's allocator (its arena grows in chunks).
+    per_pixel_floats * 4 * 5 / 4
+}
+
+/// The process without frames or model calls: the program and its libraries (FFmpeg, ONNX
+/// Runtime) resident, plus the models' weights held `WEIGHT_COPIES` times (our state dict, the
+/// session's initializers and their prepacked form).
+pub const RUNTIME_BASE: u64 = 192 << 20;
+const WEIGHT_COPIES: u64 = 3;
+
+/// Bytes the runtime holds with models of `weights` bytes loaded.
+pub fn runtime_bytes(weights: u64) -> u64 {
+    RUNTIME_BASE + WEIGHT_COPIES * weights
+}
+
+/// Frames the software encoder holds at once: its lookahead (40 frames for libx264's `medium`,
+/// more for the slow presets), B-frames and frame threads.
+const ENCODER_FRAMES: u64 = 64;
+
+/// Bytes the encoder holds for output frames of `pixels` pixels (YUV at up to 16 bits, 4:4:4 at
+/// most: 6 bytes a pixel).
+pub fn encoder_bytes(pixels: u64) -> u64 {
+    ENCODER_FRAMES * pixels * 6
 }
 
 /// What a job will hold at once, in bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Estimate {
-    /// Decoded, blended and upscaled frames.
+    /// The program, its libraries and the models' weights.
+    pub runtime: u64,
+    /// Decoded, blended and upscaled frames, and the encoder's.
     pub frames: u64,
     /// The largest model call's working set.
     pub model: u64,
@@ -127,7 +155,7 @@ pub struct Estimate {
 
 impl Estimate {
     pub fn total(&self) -> u64 {
-        self.frames + self.model
+        self.runtime + self.frames + self.model
     }
 }
 

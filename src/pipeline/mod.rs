@@ -5,11 +5,15 @@
 mod cpu;
 pub mod cuda;
 mod drive;
+mod fallback;
+pub mod fit;
+mod interrupt;
 mod limits;
 mod models;
 mod render;
 mod report;
 mod scene;
+pub mod tiles;
 
 use std::path::PathBuf;
 use std::sync::atomic::AtomicUsize;
@@ -26,6 +30,7 @@ pub use models::{
 pub use render::FrameSink;
 pub use report::Report;
 pub use scene::difference as scene_difference;
+pub use tiles::{TileRequest, TileSize};
 
 /// The model stages of a job.
 #[derive(Debug, Clone, Default)]
@@ -34,8 +39,8 @@ pub struct ModelOptions {
     pub rife: Option<PathBuf>,
     /// Upscaling factor and model.
     pub upscale: Option<(usize, PathBuf)>,
-    /// How the upscaler cuts frames.
-    pub tiling: Tiling,
+    /// How the upscaler cuts frames (`--tile`, `--tile-pad`).
+    pub tiles: TileRequest,
     /// Scene-cut threshold (see [`scene_difference`]); `None` interpolates every pair.
     pub cut_threshold: Option<f32>,
     /// CPU threads for the models (0: one per core).
@@ -55,6 +60,8 @@ pub struct Job {
     pub preset: String,
     pub overwrite: bool,
     pub models: ModelOptions,
+    /// `--size`: an exact output size after the models (`None`: the models' size).
+    pub size: Option<fit::OutputSize>,
     /// Memory and frame-size bounds.
     pub limits: Limits,
     /// Run on the CUDA backend with these options (`None`: the CPU).
@@ -71,6 +78,9 @@ pub struct GpuOptions {
     /// How the upscaler's engine is built (fp16 by default; fp8 with a calibration). RIFE's
     /// engines are always the default, fp16.
     pub upscale_engine: crate::tensorrt::spec::BuildOptions,
+    /// Run the job on the CPU when the CUDA pipeline fails before its first output frame
+    /// (`--backend auto`; never with `--backend cuda`).
+    pub fallback_to_cpu: bool,
 }
 
 /// Why a run failed.
@@ -101,10 +111,12 @@ pub enum PipelineError {
     #[error("a model returned a bad output: {0}")]
     ModelOutput(String),
     #[error(
-        "{}: this job would hold about {} ({} of frames, {} in one model call), over the \
-         memory limit of {}; use tiles (--tile 256) or raise --max-memory",
+        "{}: this job would hold about {} ({} runtime, {} of frames, {} in one model call), \
+         over the memory limit of {}; raise --max-memory (or SMOOTHSCALE_MAX_MEMORY), or \
+         upscale in smaller tiles (--tile 128)",
         path.display(),
         limits::gib(estimate.total()),
+        limits::gib(estimate.runtime),
         limits::gib(estimate.frames),
         limits::gib(estimate.model),
         limits::gib(*limit)
@@ -116,6 +128,9 @@ pub enum PipelineError {
     },
     #[error("interrupted by signal {0}")]
     Interrupted(usize),
+    /// `--size` cannot be reached by `--fit` (a usage error).
+    #[error(transparent)]
+    Fit(#[from] fit::FitError),
     #[error("--backend cuda: {0}")]
     Gpu(#[from] cuda::GpuError),
 }
@@ -132,10 +147,19 @@ pub trait Progress {
 pub type StopFlag = AtomicUsize;
 
 /// Runs `job` on its backend. The output appears at `job.output` only if everything succeeded.
+/// A CUDA run that `--backend auto` chose and that fails before its first output frame is run
+/// again on the CPU, after one warning saying why.
 pub fn run(job: &Job, progress: &dyn Progress, stop: &StopFlag) -> Result<Report, PipelineError> {
-    match &job.gpu {
-        Some(gpu) => cuda::run(job, gpu, progress, stop),
-        None => run_on_cpu(job, progress, stop),
+    let Some(gpu) = &job.gpu else {
+        return run_on_cpu(job, progress, stop);
+    };
+    let counted = fallback::Counted::new(progress);
+    match cuda::run(job, gpu, &counted, stop) {
+        Err(e) if fallback::to_cpu(gpu.fallback_to_cpu, counted.frames(), &e) => {
+            log::warn!("the CUDA pipeline failed before its first frame ({e}); running on the CPU");
+            run_on_cpu(job, progress, stop)
+        }
+        result => result,
     }
 }
 
@@ -154,36 +178,41 @@ fn run_on_cpu(
         crf: job.crf,
         preset: job.preset.clone(),
     };
-    let models = cpu::CpuModels::new(&job.models)?;
-    let estimate = models.estimate(info.width, info.height);
-    log::debug!(
-        "estimated working memory: {} of frames, {} per model call",
-        limits::gib(estimate.frames),
-        limits::gib(estimate.model)
-    );
-    if estimate.total() > job.limits.max_memory {
-        return Err(PipelineError::TooMuchMemory {
-            path: job.input.clone(),
-            estimate,
-            limit: job.limits.max_memory,
-        });
-    }
-    let format = plan.scaled(models.factor());
-    let sink = Sink::create(
-        partial.path(),
-        plan.container,
-        video::Copies::of(&source),
-        format,
-        &settings,
-    )?;
-    drive::complete(
-        job,
-        source,
-        plan,
-        (models, sink),
-        partial,
-        progress,
-        stop,
-        started,
-    )
+    let mut models = cpu::CpuModels::new(&job.models)?;
+    let (fit, format) = plan.fitted(models.factor(), job.size)?;
+    let sizes = ((info.width, info.height), (format.width, format.height));
+    let estimate = models.plan(&job.input, sizes, job.models.tiles, job.limits.max_memory)?;
+    let tiling = models.tiling().map(|t| report::TilingReport {
+        tile: if t.is_whole(info.width as usize, info.height as usize) {
+            0
+        } else {
+            t.tile
+        },
+        pad: t.pad,
+        batch: t.batch,
+    });
+    let sink = cpu::FittedSink {
+        sink: Sink::create(
+            partial.path(),
+            plan.container,
+            video::Copies::of(&source),
+            format,
+            &settings,
+        )?,
+        fit,
+    };
+    let cancel = models.cancel();
+    let report = interrupt::cancelling(stop, cancel, || {
+        drive::complete(
+            job,
+            source,
+            plan,
+            (models, sink),
+            partial,
+            progress,
+            stop,
+            started,
+        )
+    })?;
+    Ok(report.with_memory(estimate.total(), tiling))
 }

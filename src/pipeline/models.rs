@@ -8,9 +8,11 @@ use std::path::{Path, PathBuf};
 
 use super::{limits, scene, PipelineError};
 use crate::frame::RgbFrame;
+use crate::models::runtime::Cancel;
 use crate::models::runtime::{Encoded, Model, ModelKind};
 use crate::models::weights::Tensor;
-use crate::tiling::{extract_tiles, stitch_tiles, TilePlan};
+use crate::tensorrt::jobs::tile_batches;
+use crate::tiling::{extract_tile_range, stitch_tile_range, TilePlan};
 
 /// The RIFE checkpoint's place in a models folder.
 pub const RIFE_FILE: &str = "rife-v4.25/flownet.pkl";
@@ -111,6 +113,16 @@ impl Interpolator {
         })
     }
 
+    /// Lets `cancel` stop a model call that is running.
+    pub fn set_cancel(&mut self, cancel: Cancel) {
+        self.model.set_cancel(cancel);
+    }
+
+    /// Bytes of the model's weights.
+    pub fn weight_bytes(&self) -> u64 {
+        self.model.weight_bytes()
+    }
+
     /// Estimated peak bytes of one interpolation of `pixels`-pixel frames (0 when unknown).
     pub fn working_bytes(&self, pixels: u64) -> u64 {
         self.model
@@ -161,7 +173,8 @@ impl Interpolator {
 }
 
 /// How frames are cut for the upscaler: `tile` input pixels square (0: whole frames), each with
-/// `pad` pixels of context, `batch` tiles per model call.
+/// `pad` pixels of context, `batch` tiles per model call. Decided per job from `--tile`
+/// ([`super::tiles::choose`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Tiling {
     pub tile: usize,
@@ -175,16 +188,25 @@ impl Tiling {
     pub fn is_whole(&self, width: usize, height: usize) -> bool {
         self.tile == 0 || (self.tile >= width && self.tile >= height)
     }
+
+    /// Input pixels of the largest model call on `width` x `height` frames: the frame, or a
+    /// batch of padded tiles.
+    pub fn call_pixels(&self, width: usize, height: usize) -> u64 {
+        if self.is_whole(width, height) {
+            return (width * height) as u64;
+        }
+        let plan = TilePlan::new(width, height, self.tile, self.pad);
+        (plan.slot_width * plan.slot_height * self.batch.clamp(1, plan.tiles.len())) as u64
+    }
 }
 
 impl Default for Tiling {
-    /// Whole frames (the CPU has the memory; tiles only cost seams). With tiles, 64 pixels of
-    /// context keep seams under 1/255 for RRDBNet too (`tests/tiling_seams.rs`).
+    /// Whole frames, with the default pad should tiles be asked for.
     fn default() -> Self {
         Tiling {
             tile: 0,
-            pad: 64,
-            batch: 4,
+            pad: super::tiles::DEFAULT_PAD,
+            batch: 1,
         }
     }
 }
@@ -201,6 +223,7 @@ pub struct Upscaler {
 }
 
 impl Upscaler {
+    /// Loads the model, to cut frames as `tiling` says (until [`Upscaler::set_tiling`]).
     pub fn new(
         path: &Path,
         factor: usize,
@@ -223,7 +246,40 @@ impl Upscaler {
         })
     }
 
-    /// The model's raw output for the whole of `frame`, tile by tile when tiling is on.
+    /// How frames are cut from now on.
+    pub fn set_tiling(&mut self, tiling: Tiling) {
+        self.tiling = tiling;
+    }
+
+    pub fn tiling(&self) -> Tiling {
+        self.tiling
+    }
+
+    /// Lets `cancel` stop a model call that is running.
+    pub fn set_cancel(&mut self, cancel: Cancel) {
+        self.model.set_cancel(cancel);
+    }
+
+    /// Bytes of the model's weights.
+    pub fn weight_bytes(&self) -> u64 {
+        self.model.weight_bytes()
+    }
+
+    /// The network, when read from a checkpoint (`None` for an `.onnx` file).
+    pub fn architecture(&self) -> Option<crate::models::checkpoint::Architecture> {
+        self.model.architecture()
+    }
+
+    /// The model's own scale: known from a checkpoint, learned from the first output of an
+    /// `.onnx` file (until then, the factor).
+    pub fn native_scale(&self) -> usize {
+        self.native
+            .or_else(|| self.model.architecture().map(|a| a.scale()))
+            .unwrap_or(self.factor)
+    }
+
+    /// The model's raw output for the whole of `frame`, tile by tile when tiling is on: each
+    /// call's tiles are cut out, upscaled and stitched into the output before the next call.
     fn run_model(&mut self, frame: &RgbFrame) -> Result<RgbFrame, PipelineError> {
         let (w, h) = (frame.width(), frame.height());
         let Tiling { tile, pad, batch } = self.tiling;
@@ -232,44 +288,41 @@ impl Upscaler {
         }
         let plan = TilePlan::new(w, h, tile, pad);
         let (sw, sh) = (plan.slot_width, plan.slot_height);
-        let slots = extract_tiles(&plan, frame.as_chw(), 3);
-        let per_slot = 3 * sw * sh;
-        let mut outputs = Vec::new();
-        let mut scale = 0;
-        for chunk in slots.chunks(per_slot * batch.max(1)) {
+        let mut output: Option<(usize, Vec<f32>)> = None;
+        for range in tile_batches(plan.tiles.len(), batch) {
             let input = Tensor {
-                shape: vec![chunk.len() / per_slot, 3, sh, sw],
-                data: chunk.to_vec(),
+                shape: vec![range.len(), 3, sh, sw],
+                data: extract_tile_range(&plan, range.clone(), frame.as_chw(), 3),
             };
             let out = self.model.upscale(&input)?;
-            scale = out.shape.get(3).map_or(0, |ow| ow / sw);
-            outputs.extend_from_slice(&out.data);
+            let scale = out.shape.get(3).map_or(0, |ow| ow / sw);
+            let (scale, planes) = output.get_or_insert_with(|| (scale, Vec::new()));
+            let expected = input.data.len() * *scale * *scale;
+            if *scale == 0 || out.data.len() != expected || out.shape.get(2) != Some(&(sh * *scale))
+            {
+                return Err(PipelineError::ModelOutput(format!(
+                    "{} tile values of shape {:?}, expected {expected}",
+                    out.data.len(),
+                    out.shape
+                )));
+            }
+            if planes.is_empty() {
+                *planes = vec![0.0; 3 * w * h * *scale * *scale];
+            }
+            stitch_tile_range(&plan, range, &out.data, *scale, 3, planes);
         }
-        let expected = plan.tiles.len() * per_slot * scale * scale;
-        if scale == 0 || outputs.len() != expected {
-            return Err(PipelineError::ModelOutput(format!(
-                "{} tile values, expected {expected}",
-                outputs.len()
-            )));
-        }
-        let data = stitch_tiles(&plan, &outputs, scale, 3);
+        let (scale, data) = output.ok_or_else(|| PipelineError::ModelOutput("no tiles".into()))?;
         RgbFrame::from_chw(w * scale, h * scale, data)
             .ok_or_else(|| PipelineError::ModelOutput("stitched size".into()))
     }
 
-    /// Estimated peak bytes of one model call on `width`x`height` frames (0 when unknown): the
-    /// whole frame, or a batch of padded tiles.
-    pub fn working_bytes(&self, width: usize, height: usize) -> u64 {
-        let Tiling { tile, pad, batch } = self.tiling;
-        let pixels = if self.tiling.is_whole(width, height) {
-            width * height
-        } else {
-            let plan = TilePlan::new(width, height, tile, pad);
-            plan.slot_width * plan.slot_height * batch.max(1).min(plan.tiles.len())
-        };
+    /// Estimated peak bytes of one model call on `width`x`height` frames with `tiling` (0 when
+    /// unknown, for an `.onnx` file).
+    pub fn working_bytes(&self, (width, height): (usize, usize), tiling: &Tiling) -> u64 {
+        let pixels = tiling.call_pixels(width, height);
         self.model
             .architecture()
-            .map_or(0, |a| limits::model_bytes_per_pixel(&a) * pixels as u64)
+            .map_or(0, |a| limits::model_bytes_per_pixel(&a) * pixels)
     }
 
     /// The output size factor.

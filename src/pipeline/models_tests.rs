@@ -20,4 +20,8 @@ fn tiling_is_off_for_frames_within_one_tile() {
     assert!(t.is_whole(64, 40));
     assert!(!t.is_whole(65, 40));
     assert!(Tiling::default().is_whole(1920, 1080));
+    // Calls hold the frame, or a batch of padded tiles (never more tiles than there are).
+    assert_eq!(Tiling::default().call_pixels(1920, 1080), 1920 * 1080);
+    assert_eq!(t.call_pixels(200, 100), 2 * 80 * 80);
+    assert_eq!(t.call_pixels(70, 40), 2 * 70 * 40);
 }

@@ -9,6 +9,14 @@ use super::Job;
 use crate::timeline::Rational;
 use crate::video::VideoInfo;
 
+/// The process's peak resident set so far (`VmHWM` of /proc/self/status), in bytes.
+pub fn peak_rss() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
+}
+
 /// What a run did, as written to `--report`.
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
@@ -29,6 +37,23 @@ pub struct Report {
     pub duration_s: f64,
     pub elapsed_s: f64,
     pub output_frames_per_s: f64,
+    /// How the upscaler cut frames (`tile` 0: whole frames), where one ran on the CPU.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tiling: Option<TilingReport>,
+    /// What the CPU run was estimated to hold at once (its memory check), in bytes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub estimated_memory_bytes: Option<u64>,
+    /// The process's peak resident memory when the run ended (Linux `VmHWM`), in bytes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub peak_rss_bytes: Option<u64>,
+}
+
+/// The upscaler's tiling, as decided for the run.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct TilingReport {
+    pub tile: usize,
+    pub pad: usize,
+    pub batch: usize,
 }
 
 impl Report {
@@ -64,7 +89,17 @@ impl Report {
             } else {
                 0.0
             },
+            tiling: None,
+            estimated_memory_bytes: None,
+            peak_rss_bytes: peak_rss(),
         }
+    }
+
+    /// Records the CPU run's memory estimate and the upscaler's tiling.
+    pub(super) fn with_memory(mut self, estimate: u64, tiling: Option<TilingReport>) -> Self {
+        self.estimated_memory_bytes = Some(estimate);
+        self.tiling = tiling;
+        self
     }
 
     /// Records how many pairs were scene cuts.

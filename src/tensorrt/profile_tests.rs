@@ -35,6 +35,7 @@ fn shipped() -> Vec<(&'static str, Architecture, EngineShape)> {
                 batch: 4,
             },
         ),
+        ("realesrgan-x4plus-1088p", rrdb(4), frame),
         (
             "realesrgan-x4plus-tile384",
             rrdb(4),

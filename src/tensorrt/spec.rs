@@ -100,15 +100,9 @@ pub struct Network {
 impl Network {
     /// The network of a checkpoint's architecture.
     pub fn of(arch: Architecture) -> Network {
-        let scale = match arch {
-            Architecture::Rife425 => 1,
-            Architecture::RrdbNet { scale, .. } | Architecture::SrVgg { scale, .. } => {
-                scale as usize
-            }
-        };
         Network {
             kind: kind_of(arch),
-            scale,
+            scale: arch.scale(),
             part: RifePart::Whole,
         }
     }

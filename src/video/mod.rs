@@ -11,7 +11,9 @@ mod tags;
 use std::path::{Path, PathBuf};
 
 pub use convert::{FrameReader, YuvLayout};
-pub use partial::PartialFile;
+pub use partial::{
+    leftovers as partial_leftovers, remove_pending as remove_pending_partials, PartialFile,
+};
 pub use sink::{
     container_for, Copies, EncodeSettings, EncodedStream, Sink, VideoCodec, VideoFormat,
 };

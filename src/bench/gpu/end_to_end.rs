@@ -11,7 +11,9 @@ use crate::bench::{BenchError, EngineRecord};
 use crate::nvcodec::DEFAULT_CQ;
 use crate::pipeline::cuda::engines::{engine_for_job, engines_for_job, read_model};
 use crate::pipeline::cuda::{EngineEvent, GpuError};
-use crate::pipeline::{self, GpuOptions, Job, Limits, ModelOptions, PipelineError, Tiling};
+use crate::pipeline::{
+    self, GpuOptions, Job, Limits, ModelOptions, PipelineError, TileRequest, Tiling,
+};
 use crate::tensorrt::spec::BuildOptions;
 use crate::timeline::RateMode;
 use crate::video::Window;
@@ -86,15 +88,18 @@ pub(super) fn run(
         models: ModelOptions {
             rife: Some(rife),
             upscale: Some((spec.upscale.unwrap_or(2) as usize, upscaler)),
-            tiling: whole,
+            tiles: TileRequest::fixed(0, whole.pad),
             cut_threshold: Some(SCENE_THRESHOLD),
             threads: 0,
         },
+        size: None,
         limits: Limits::default(),
         gpu: Some(GpuOptions {
             cq: DEFAULT_CQ,
             build_engines: false,
             upscale_engine: BuildOptions::default(),
+            // A bench of the CUDA path never runs on the CPU instead.
+            fallback_to_cpu: false,
         }),
     };
     let stop = pipeline::StopFlag::new(0);

@@ -34,6 +34,18 @@ pub enum Architecture {
     },
 }
 
+impl Architecture {
+    /// How many times larger the output is than the input (1 for RIFE).
+    pub fn scale(&self) -> usize {
+        match *self {
+            Architecture::Rife425 => 1,
+            Architecture::RrdbNet { scale, .. } | Architecture::SrVgg { scale, .. } => {
+                scale as usize
+            }
+        }
+    }
+}
+
 impl std::fmt::Display for Architecture {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {

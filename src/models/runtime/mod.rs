@@ -4,6 +4,7 @@
 //! `ORT_DYLIB_PATH`, else `$XDG_CACHE_HOME/smoothscale/onnxruntime-1.31.1/libonnxruntime.so.1.31.1`
 //! (`~/.cache` when `XDG_CACHE_HOME` is unset), where `scripts/fetch-onnxruntime` puts it.
 
+mod cancel;
 mod error;
 pub mod model;
 mod session;
@@ -12,6 +13,7 @@ pub mod warp;
 use std::path::PathBuf;
 use std::sync::Mutex;
 
+pub use cancel::Cancel;
 pub use error::RuntimeError;
 pub use model::{graph_for, kind_of, Encoded, Model, ModelKind, RIFE_MULTIPLE};
 pub use session::{CpuSession, TensorView};

@@ -49,6 +49,10 @@ pub struct Model {
     encoder_runs: usize,
     /// An upscaler from a checkpoint: `session` is rebuilt for each new input size.
     sized: Option<sized::SizedGraph>,
+    /// What stops a running call (given to every session, rebuilt ones included).
+    cancel: Option<super::Cancel>,
+    /// Bytes of the weights as loaded (the file's size for an `.onnx` file).
+    weight_bytes: u64,
 }
 
 /// What a checkpoint's network does, and the padding its inputs need.
@@ -134,9 +138,16 @@ impl Model {
                 encoder: None,
                 encoder_runs: 0,
                 sized: None,
+                cancel: None,
+                weight_bytes: bytes.len() as u64,
             });
         }
         let loaded = checkpoint::load(path)?;
+        let weight_bytes = loaded
+            .state_dict
+            .values()
+            .map(|t| (t.data.len() * std::mem::size_of::<f32>()) as u64)
+            .sum();
         if loaded.architecture == Architecture::Rife425 {
             let (session, encoder) = rife::split_sessions(&loaded.state_dict, threads)?;
             return Ok(Self {
@@ -147,6 +158,8 @@ impl Model {
                 encoder: Some(encoder),
                 encoder_runs: 0,
                 sized: None,
+                cancel: None,
+                weight_bytes,
             });
         }
         let (kind, bytes) = graph_for(
@@ -171,7 +184,23 @@ impl Model {
             encoder: None,
             encoder_runs: 0,
             sized,
+            cancel: None,
+            weight_bytes,
         })
+    }
+
+    /// Lets `cancel` stop this model's running and later calls.
+    pub fn set_cancel(&mut self, cancel: super::Cancel) {
+        self.session.set_cancel(Some(cancel.clone()));
+        if let Some(encoder) = &mut self.encoder {
+            encoder.set_cancel(Some(cancel.clone()));
+        }
+        self.cancel = Some(cancel);
+    }
+
+    /// Bytes of the weights as loaded (for an `.onnx` file, the file's size).
+    pub fn weight_bytes(&self) -> u64 {
+        self.weight_bytes
     }
 
     /// The network, when it was read from a checkpoint.
@@ -200,7 +229,8 @@ impl Model {
         );
         let x = reflect_pad(img, ph, pw);
         if let Some(sized) = &mut self.sized {
-            if let Some(session) = sized.session_for(ph, pw)? {
+            if let Some(mut session) = sized.session_for(ph, pw)? {
+                session.set_cancel(self.cancel.clone());
                 self.session = session;
             }
         }

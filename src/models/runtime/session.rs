@@ -3,7 +3,7 @@
 use ort::session::{Session, SessionInputValue};
 use ort::value::TensorRef;
 
-use super::{environment, RuntimeError};
+use super::{environment, Cancel, RuntimeError};
 use crate::models::weights::Tensor;
 
 /// A borrowed dense f32 tensor (row-major, e.g. NCHW).
@@ -27,6 +27,8 @@ pub struct CpuSession {
     session: Session,
     inputs: Vec<String>,
     outputs: Vec<String>,
+    /// Run options that can stop a running call.
+    cancel: Option<Cancel>,
 }
 
 impl std::fmt::Debug for CpuSession {
@@ -77,7 +79,13 @@ impl CpuSession {
             session,
             inputs,
             outputs,
+            cancel: None,
         })
+    }
+
+    /// Runs every later call with `cancel`'s options, so that cancelling it stops them.
+    pub fn set_cancel(&mut self, cancel: Option<Cancel>) {
+        self.cancel = cancel;
     }
 
     /// The graph's input names, in graph order.
@@ -138,7 +146,10 @@ impl CpuSession {
             let tensor = TensorRef::from_array_view((view.shape.to_vec(), view.data))?;
             values.push((name.to_string(), tensor.into()));
         }
-        let outputs = self.session.run(values)?;
+        let outputs = match &self.cancel {
+            Some(cancel) => self.session.run_with_options(values, cancel.options())?,
+            None => self.session.run(values)?,
+        };
         let mut result = Vec::with_capacity(self.outputs.len());
         for name in &self.outputs {
             let value = outputs.get(name).ok_or_else(|| RuntimeError::BadOutput {

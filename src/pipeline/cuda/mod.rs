@@ -38,6 +38,7 @@ pub mod budget;
 mod encode;
 pub mod engines;
 pub mod error;
+mod fit;
 pub mod interpolate;
 mod models;
 mod source;
@@ -119,6 +120,18 @@ fn check_memory(
     Ok(needs.check(device.free_memory(), job.limits.max_memory)?)
 }
 
+/// What the upscaler's engine calls may use, for `--tile auto`: the tighter of the GPU's free
+/// memory and `--max-memory`, less a reserve for the job's frames (decoded, blended and upscaled
+/// RGB at 4 bytes a sample, and NVENC's inputs) counted as [`check_memory`] counts them.
+fn call_budget(job: &Job, device: &crate::cuda::device::Gpu, (width, height): (u32, u32)) -> u64 {
+    let pixels = u64::from(width) * u64::from(height);
+    let factor = job.models.upscale.as_ref().map_or(1, |(f, _)| *f as u64);
+    let out_pixels = pixels * factor * factor;
+    let frames = pixels * 12 * 8 + out_pixels * 12 * 2 + out_pixels * 3 * ENCODER_INPUT_BUFFERS;
+    let free = device.free_memory().unwrap_or(u64::MAX);
+    free.min(job.limits.max_memory).saturating_sub(frames)
+}
+
 /// Runs `job` on GPU 0. The output appears at `job.output` only if everything succeeded.
 pub fn run(
     job: &Job,
@@ -139,11 +152,12 @@ pub fn run(
     let kernels = Arc::new(Kernels::load(&device).map_err(GpuError::from)?);
     let streams = Streams::new(&device).map_err(GpuError::from)?;
     let size = (width as usize, height as usize);
+    let budget = call_budget(job, &device, (width, height));
     let models = GpuModels::new(
         &job.models,
         options,
         (&kernels, &streams.models),
-        size,
+        (size, budget),
         &mut log_engine_event,
     )?;
     check_memory(job, &device, &models, (width, height))?;
@@ -220,6 +234,8 @@ fn finish<D: VideoDecoder<Frame = DeviceFrame>>(
         crf: job.crf,
         preset: job.preset.clone(),
     };
+    let (fit, format) = plan.fitted(models.factor(), job.size)?;
+    let fit = fit::DeviceFit::new(kernels, &streams.encode, fit)?;
     let writer = FrameWriter::open(
         &streams.encode,
         kernels,
@@ -227,13 +243,14 @@ fn finish<D: VideoDecoder<Frame = DeviceFrame>>(
             path: partial.path(),
             container: plan.container,
             copies: Copies::of(&source),
-            format: plan.scaled(models.factor()),
+            format,
             codec: plan.codec,
             cq: options.cq,
             software: &software,
         },
     )?;
-    drive::complete(
+    let writer = fit::FittedWriter { writer, fit };
+    let report = drive::complete(
         job,
         source,
         plan,
@@ -242,7 +259,11 @@ fn finish<D: VideoDecoder<Frame = DeviceFrame>>(
         progress,
         stop,
         started,
-    )
+    )?;
+    Ok(Report {
+        backend: "cuda",
+        ..report
+    })
 }
 
 /// Engine builds take minutes: say so in the log (the progress bar starts with the video).

@@ -5,11 +5,13 @@
 //! as the CPU path measures them: BT.709 full-range 16-bit luma of the RGB frames (our RGB → P016
 //! kernel), 4×4 cell means compared by the scene kernel.
 
+use std::path::Path;
 use std::sync::Arc;
 
 use cudarc::driver::CudaStream;
 
-use super::budget::{Buffers, DeviceNeeds};
+use super::budget::{Buffers, DeviceMemoryError, DeviceNeeds};
+use super::engines::read_model;
 use super::engines::EngineEvent;
 use super::interpolate::GpuInterpolator;
 use super::streams::{reading, Reading};
@@ -18,7 +20,8 @@ use super::GpuError;
 use crate::colour::{Encoding, Matrix, Range, Siting};
 use crate::cuda::device::{DeviceFrame, FrameLayout, Kernels, PixelFormat};
 use crate::pipeline::render::FrameModels;
-use crate::pipeline::{GpuOptions, ModelOptions, PipelineError};
+use crate::pipeline::tiles::{self, TileRequest};
+use crate::pipeline::{limits, GpuOptions, ModelOptions, PipelineError, Tiling};
 use crate::tensorrt::builder::Toolchain;
 use crate::tensorrt::spec::BuildOptions;
 
@@ -55,14 +58,54 @@ pub fn input_layout(
     }
 }
 
+/// The upscaler's tiling on the GPU: `request` decided against `budget` bytes per engine call,
+/// with TensorRT's fp16 activations counted at half the CPU's f32 estimate per pixel. An
+/// estimate before the engine exists; the run checks the engine's real scratch size afterwards
+/// (`budget::DeviceNeeds::check`).
+fn gpu_tiling(
+    request: TileRequest,
+    model: &Path,
+    (width, height): (usize, usize),
+    budget: u64,
+) -> Result<Tiling, GpuError> {
+    let architecture = read_model(model)?.architecture;
+    let per_pixel = limits::model_bytes_per_pixel(&architecture) / 2;
+    let call = |t: &Tiling| per_pixel * t.call_pixels(width, height);
+    let tiling =
+        tiles::choose(request, (width, height), call, budget).map_err(|e| DeviceMemoryError {
+            need: e.smallest,
+            parts: format!("an upscaler call of {}", limits::gib(e.smallest)),
+            limit: budget,
+            reason: format!(
+                "even {}-pixel tiles are over the {} the GPU and --max-memory leave",
+                tiles::MIN_AUTO_TILE,
+                limits::gib(budget)
+            ),
+        })?;
+    if tiling.is_whole(width, height) {
+        log::info!("upscaling {width}x{height} whole frames on the GPU");
+    } else {
+        log::info!(
+            "upscaling {width}x{height} on the GPU in tiles of {} px with {} px of context, {} \
+             per engine call (about {} each)",
+            tiling.tile,
+            tiling.pad,
+            tiling.batch,
+            limits::gib(call(&tiling))
+        );
+    }
+    Ok(tiling)
+}
+
 impl GpuModels {
     /// Loads the engines of `models` for `width` x `height` frames (building missing ones unless
-    /// `options.build_engines` is off); `events` hears about builds.
+    /// `options.build_engines` is off), the upscaler's tiling decided from `--tile` and the
+    /// `budget` bytes its calls may use; `events` hears about builds.
     pub fn new(
         models: &ModelOptions,
         options: &GpuOptions,
         (kernels, stream): (&Arc<Kernels>, &Arc<CudaStream>),
-        (width, height): (usize, usize),
+        ((width, height), budget): ((usize, usize), u64),
         events: &mut dyn FnMut(EngineEvent<'_>),
     ) -> Result<Self, GpuError> {
         let mut interpolator = None;
@@ -83,11 +126,12 @@ impl GpuModels {
                 )?);
             }
             if let Some((factor, model)) = &models.upscale {
+                let tiling = gpu_tiling(models.tiles, model, (width, height), budget)?;
                 upscaler = Some(GpuUpscaler::new(
                     &toolchain,
                     stream,
                     model,
-                    (width, height, *factor, models.tiling),
+                    (width, height, *factor, tiling),
                     options.upscale_engine.clone(),
                     build,
                     events,
