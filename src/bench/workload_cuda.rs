@@ -5,7 +5,7 @@
 //! x2plus). The models are `bench::synthetic`'s made-up weights of the real shapes.
 
 use super::workload::{stage, ClipSpec, EncodeSpec, StageKind, StageSpec, TileSpec, Workload};
-use crate::pipeline::Tiling;
+use crate::pipeline::tiles::DEFAULT_PAD;
 
 /// The job's frame size and length: the original script's clip (a 1080p video is padded to 1088
 /// for RIFE; the workload is drawn at 1088 outright).
@@ -17,13 +17,13 @@ pub const SCRIPT_SECONDS: f64 = 900.0;
 /// The job's clip in the workload.
 pub const JOB_CLIP: &str = "h264";
 
-/// The tiles the tiled stages use: 512 pixels with the default context, 4 per engine call.
+/// The tiles the tiled stages use: 512 pixels with the default context, 4 per engine call
+/// (fixed here: a workload must not change with the run's defaults).
 pub fn job_tiles() -> TileSpec {
-    let d = Tiling::default();
     TileSpec {
         tile: 512,
-        pad: d.pad,
-        batch: d.batch,
+        pad: DEFAULT_PAD,
+        batch: 4,
     }
 }
 
