@@ -2,8 +2,8 @@
 """Builds the GPU check bundle: a folder that runs the GPU tests, doctor and bench on a machine
 without Rust or FFmpeg (called by `scripts/gpu-check --bundle DIR`; see that script).
 
-DIR gets `run` (from scripts/gpu-check-run.sh), `gpu-check-report.py`, `gpu-check-host.py`, the
-shared data the GPU tests name, `bundle.json` (every file with its size and sha256, the commit,
+DIR gets `run` (from scripts/gpu-check-run.sh), `gpu-check-report.py` with `gpu-check-bench.py`,
+`gpu-check-host.py`, the shared data the GPU tests name, `bundle.json` (every file with its size and sha256, the commit,
 the glibc of this machine and the highest GLIBC_x.y each bundled ELF file needs) and two xz
 archives: `libs.tar.xz` (the shared libraries the executables load, minus glibc and NVIDIA's; cached between builds in
 target/gpu-bundle-cache, since compressing them takes minutes) and `bin.tar.xz` (the smoothscale
@@ -157,7 +157,7 @@ def build(args):
         dst = os.path.join(out, "shared", rel)
         os.makedirs(os.path.dirname(dst), exist_ok=True)
         shutil.copyfile(src, dst)
-    for script in (args.report_script, args.host_script):
+    for script in (args.report_script, args.bench_script, args.host_script):
         shutil.copyfile(script, os.path.join(out, os.path.basename(script)))
     with open(args.run_template) as f:
         run = f.read().replace("@COMMIT@", args.commit)
@@ -206,6 +206,7 @@ def main():
     ap.add_argument("--commit", required=True)
     ap.add_argument("--cache", required=True)
     ap.add_argument("--report-script", required=True)
+    ap.add_argument("--bench-script", required=True)
     ap.add_argument("--host-script", required=True)
     ap.add_argument("--run-template", required=True)
     build(ap.parse_args())

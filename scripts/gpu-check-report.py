@@ -7,13 +7,17 @@ of each executable on its own (`--exact NAME --nocapture --test-threads=1`), so 
 test cannot hide the others and each test's output is its own. A test is `skipped` when it
 passed and printed a `skipped: REASON` line, `failed` when it exited non-zero or timed out.
 Then `smoothscale doctor --json` and, when a CUDA device is present (or when asked),
-`smoothscale bench --json`. Exit status: 0 when nothing failed, 1 otherwise.
+`smoothscale bench --backend cuda --json` (and its `--plan` for this GPU): its stages against the
+roofline go in the report, and the check fails if a frame-path stage (decode, encode, end to end)
+copied pixels between host and device on a GPU with NVENC. Exit status: 0 when nothing failed,
+1 otherwise.
 
 Python 3.6 or later, standard library only.
 """
 
 import argparse
 import datetime
+import importlib.util
 import json
 import os
 import re
@@ -21,6 +25,11 @@ import subprocess
 import sys
 
 SCHEMA = "smoothscale-gpu-check/1"
+sys.dont_write_bytecode = True  # no __pycache__ beside the scripts
+_spec = importlib.util.spec_from_file_location(
+    "gpu_check_bench", os.path.join(os.path.dirname(os.path.abspath(__file__)), "gpu-check-bench.py"))
+bench = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(bench)
 OUTPUT_KEEP = 20000  # characters of a failed test's output kept in the report
 # `common::gpu::skip` prints `skipped: REASON`; `common::shared_clip` prints `skipping: ...`.
 SKIP_LINE = re.compile(r"(?m)(?:^|\.\.\. )skipp(?:ed|ing): (.+?)\s*$")
@@ -122,31 +131,38 @@ def device_count(doctor):
 
 
 def run_bench(binary, mode, doctor, out_dir, timeout):
-    """mode: auto (only with a CUDA device), yes or no. A dict for the report."""
+    """mode: auto (only with a CUDA device), yes or no. A dict for the report: the CUDA bench
+    (`bench --backend cuda`) and the plan of this GPU (`--plan`, in plan.txt)."""
     if mode == "no":
         return {"status": "skipped", "reason": "not asked for (--no-bench)"}
     if mode == "auto" and device_count(doctor) == 0:
         return {"status": "skipped", "reason": "no CUDA device"}
+    _, plan = run_captured([binary, "bench", "--backend", "cuda", "--plan"], 120)
+    with open(os.path.join(out_dir, "plan.txt"), "w") as f:
+        f.write(plan)
     json_path = os.path.join(out_dir, "bench.json")
     if os.path.exists(json_path):  # never report an earlier run's file
         os.remove(json_path)
-    code, out = run_captured([binary, "bench", "-q", "--json", json_path], timeout)
+    code, out = run_captured([binary, "bench", "--backend", "cuda", "-q", "--json", json_path],
+                             timeout)
     with open(os.path.join(out_dir, "bench.log"), "w") as f:
         f.write(out)
     result = {"status": "passed" if code == 0 else "failed", "exit_code": code,
-              "reason": None if code == 0 else exit_text(code), "log": "bench.log"}
+              "reason": None if code == 0 else exit_text(code), "log": "bench.log",
+              "plan": "plan.txt"}
+    errors = [line for line in out.splitlines() if line.startswith("error:")]
+    if code != 0 and errors:
+        result["reason"] = "{}: {}".format(exit_text(code), errors[-1])
     try:
         with open(json_path) as f:
-            bench = json.load(f)
-        result["json"] = "bench.json"
-        result["stages"] = [{k: s.get(k) for k in ("name", "status", "reason", "per_frame_s",
-                                                  "frames_per_s")}
-                            for s in bench.get("stages") or []]
+            data = json.load(f)
     except (OSError, ValueError) as e:
         result["json"] = None
         if code == 0:
             result.update(status="failed", reason="no readable bench.json: {}".format(e))
-    return result
+        return result
+    result["json"] = "bench.json"
+    return bench.describe(data, result)
 
 
 def proc_field(path, key):
@@ -232,10 +248,7 @@ def render_text(report):
     b = report["bench"]
     lines.append("")
     lines.append("bench: {}{}".format(b["status"], ": " + b["reason"] if b.get("reason") else ""))
-    for s in b.get("stages") or []:
-        lines.append("  {:18} {:8} {}".format(
-            s["name"], s["status"] or "", "{:.4f} s/frame".format(s["per_frame_s"])
-            if s.get("per_frame_s") is not None else s.get("reason") or ""))
+    lines += bench.table(b)
     for t in report["tests"]:
         if t["status"] == "failed":
             lines += ["", "--- output of {}::{} ---".format(t["binary"], t["name"]),
@@ -260,7 +273,7 @@ def main(argv=None):
     ap.add_argument("--bench", choices=("auto", "yes", "no"), default="auto")
     ap.add_argument("--source", default="unknown", help="where the build came from")
     ap.add_argument("--test-timeout", type=int, default=600, help="seconds per test")
-    ap.add_argument("--bench-timeout", type=int, default=1800)
+    ap.add_argument("--bench-timeout", type=int, default=3600)
     args = ap.parse_args(argv)
     os.makedirs(args.out, exist_ok=True)
     binaries = [tuple(t.split("=", 1)) for t in args.test]

@@ -4,7 +4,8 @@
 #   DIR/run [--bench|--no-bench] [REPORT_DIR]      (REPORT_DIR defaults to DIR/report)
 #
 # Runs the bundled gpu_* tests, `smoothscale doctor --json` and (with a CUDA device, or with
-# --bench) `smoothscale bench`, and writes REPORT_DIR/report.txt and report.json. Needs bash,
+# --bench) `smoothscale bench --backend cuda`, and writes REPORT_DIR/report.txt and report.json
+# (with bench.json, bench.log and plan.txt beside them). Needs bash,
 # python3 and a glibc new enough for what bundle.json records; no Rust, no FFmpeg. Exit status:
 # 0 when nothing failed (skips are fine), 1 otherwise.
 set -euo pipefail
@@ -17,7 +18,7 @@ for arg in "$@"; do
   case "$arg" in
     --bench) bench=yes ;;
     --no-bench) bench=no ;;
-    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
     -*) echo "run: unknown option $arg" >&2; exit 2 ;;
     *) report_dir="$arg" ;;
   esac

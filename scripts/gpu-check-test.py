@@ -184,6 +184,91 @@ class WholeRun(unittest.TestCase):
             self.assertEqual(json.load(f)["tests"][0]["name"], "(list)")
 
 
+# A stand-in smoothscale with one CUDA device: `doctor --json`, `bench --plan`, and
+# `bench --backend cuda --json PATH` writing the report in $FAKE_BENCH (exit $FAKE_BENCH_EXIT).
+FAKE_GPU_SMOOTHSCALE = """#!{python}
+import json, os, sys
+args = sys.argv[1:]
+if args[0] == "doctor":
+    print(json.dumps({{"schema": "smoothscale-doctor/1", "libraries": {{}},
+                      "cuda": {{"driver": {{"cuda_version": "13.0"}},
+                               "gpus": [{{"ordinal": 0, "name": "NVIDIA Test"}}]}}}}))
+elif "--plan" in args:
+    print("workload cuda-1088p on NVIDIA Test")
+else:
+    with open(args[args.index("--json") + 1], "w") as f:
+        f.write(os.environ["FAKE_BENCH"])
+    code = int(os.environ.get("FAKE_BENCH_EXIT", "0"))
+    if code:
+        print("error: something broke")
+    sys.exit(code)
+"""
+
+
+def cuda_bench(nvenc, e2e_pixels):
+    """A `bench --backend cuda` report: a skipped stage and a measured end to end."""
+    gpu = {"achieved_tflops": 300.0, "achieved_gbps": 900.0, "fraction_of_peak": 0.31,
+           "floor_per_frame_s": 0.019, "bound": "compute", "clip_s": 20.0, "script_speedup": 45.0,
+           "copies_per_frame": {"pixels_to_device": 0, "pixels_to_host": e2e_pixels,
+                                "other_to_device": 8, "other_to_host": 0}}
+    return json.dumps({
+        "schema": "smoothscale-bench/1", "backend": "cuda", "nvenc": nvenc,
+        "workload": {"name": "cuda-1088p"}, "peak": {"key": "h100"},
+        "engines": [{"stage": "end_to_end", "cache": "hit"},
+                    {"stage": "rife_flow", "cache": "built", "build_s": 60.5}],
+        "stages": [
+            {"name": "upscale_x2plus_fp8", "status": "skipped", "reason": "no fp8 here"},
+            {"name": "end_to_end", "status": "measured", "per_frame_s": 0.062,
+             "frames_per_s": 16.1, "device_peak_bytes": 8 << 30, "gpu": gpu}]})
+
+
+class CudaBench(WholeRun):
+    def run_bench(self, report_json, exit_code=0):
+        exe = self.script("gpu_fake", FAKE_TEST.format(python=sys.executable,
+                                                        cases={"a": (0, PASSED)}))
+        binary = self.script("smoothscale", FAKE_GPU_SMOOTHSCALE.format(python=sys.executable))
+        out = os.path.join(self.dir.name, "report")
+        os.environ["FAKE_BENCH"] = report_json
+        os.environ["FAKE_BENCH_EXIT"] = str(exit_code)
+        self.addCleanup(os.environ.pop, "FAKE_BENCH", None)
+        self.addCleanup(os.environ.pop, "FAKE_BENCH_EXIT", None)
+        code = self.quiet_main(["--smoothscale", binary, "--test", "gpu_fake=" + exe,
+                                "--out", out])
+        with open(os.path.join(out, "report.json")) as f:
+            data = json.load(f)
+        with open(os.path.join(out, "report.txt")) as f:
+            text = f.read()
+        return code, data, text
+
+    def test_the_table_goes_in_the_report(self):
+        code, data, text = self.run_bench(cuda_bench(nvenc=False, e2e_pixels=4 << 20))
+        self.assertEqual(code, 0, text)
+        b = data["bench"]
+        self.assertEqual((b["status"], b["peak"], b["nvenc"]), ("passed", "h100", False))
+        self.assertEqual(b["engines"], {"hits": 1, "built": 1, "build_s": 60.5})
+        self.assertIn("encoder software (no NVENC)", text)
+        self.assertIn("  upscale_x2plus_fp8               skipped: no fp8 here", text)
+        row = [l for l in text.splitlines() if l.strip().startswith("end_to_end")][0]
+        self.assertEqual(row.split()[1:], ["62.000", "16.1", "300.0", "900", "31", "8192",
+                                           str(4 << 20)])
+        self.assertIn("20.0 s per clip, 45x faster than the script's 900 s", text)
+        with open(os.path.join(self.dir.name, "report", "plan.txt")) as f:
+            self.assertIn("cuda-1088p", f.read())
+
+    def test_a_pixel_copy_on_the_frame_path_fails_a_gpu_with_nvenc(self):
+        code, data, _ = self.run_bench(cuda_bench(nvenc=True, e2e_pixels=4096))
+        self.assertEqual(code, 1)
+        self.assertEqual(data["bench"]["status"], "failed")
+        self.assertIn("end_to_end (4096 bytes/frame)", data["bench"]["reason"])
+        code, data, _ = self.run_bench(cuda_bench(nvenc=True, e2e_pixels=0))
+        self.assertEqual((code, data["bench"]["status"]), (0, "passed"))
+
+    def test_a_failed_bench_keeps_its_error_line(self):
+        code, data, _ = self.run_bench(cuda_bench(nvenc=True, e2e_pixels=0), exit_code=1)
+        self.assertEqual(code, 1)
+        self.assertEqual(data["bench"]["reason"], "exit code 1: error: something broke")
+
+
 class BundledData(unittest.TestCase):
     def test_the_shared_files_the_gpu_tests_name_and_only_small_ones(self):
         with tempfile.TemporaryDirectory() as d:

@@ -1,7 +1,8 @@
 //! `smoothscale bench`: the JSON it writes, and the baseline comparison's exit codes. These check
 //! behaviour, not speed: the baselines are doctored or the tolerance generous. The model stages
 //! run when the ONNX Runtime library and ../shared/models are present and are reported as
-//! skipped otherwise; the decode, encode and end-to-end passthrough stages always run.
+//! skipped otherwise; the decode, encode and end-to-end passthrough stages always run. The CUDA
+//! backend's tests are in `tests/bench_cuda.rs`.
 
 mod common;
 
@@ -270,14 +271,4 @@ fn baseline_of_another_workload_or_machine_is_an_error() {
         assert!(errors[0].contains(needle), "{needle:?} not in {errors:?}");
         assert!(!json.exists(), "refused before any work");
     }
-}
-
-#[test]
-fn cuda_backend_is_not_offered() {
-    let out = smoothscale()
-        .args(["bench", "--backend", "cuda"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2), "a usage error");
-    assert!(String::from_utf8_lossy(&out.stderr).contains("cuda"));
 }

@@ -199,6 +199,7 @@ mod tests {
                 frames_per_s: t.map(|t| 1.0 / t),
                 host_peak_bytes: None,
                 device_peak_bytes: None,
+                gpu: None,
             })
             .collect();
         r

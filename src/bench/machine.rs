@@ -15,6 +15,11 @@ pub struct Gpu {
     pub cuda: Option<String>,
     /// The newest `libnvinfer.so.X.Y.Z` found in the usual library folders.
     pub tensorrt: Option<String>,
+    /// `major.minor` (from `nvidia-smi`, or the device a CUDA run opened).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compute_capability: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory_bytes: Option<u64>,
 }
 
 /// Facts about the machine.
@@ -103,12 +108,36 @@ fn gpu() -> Option<Gpu> {
         "--query-gpu=name,driver_version",
         "--format=csv,noheader",
     ])?);
+    // A separate query: drivers older than 510 do not know `compute_cap`.
+    let (compute_capability, memory_bytes) = run(&[
+        "--query-gpu=compute_cap,memory.total",
+        "--format=csv,noheader,nounits",
+    ])
+    .map(|t| parse_cap_memory(&t))
+    .unwrap_or_default();
     Some(Gpu {
         name,
         driver,
         cuda: run(&[]).and_then(|t| parse_cuda_version(&t)),
         tensorrt: tensorrt_version(),
+        compute_capability,
+        memory_bytes,
     })
+}
+
+/// Compute capability and memory (MiB → bytes) from the first line of `nvidia-smi
+/// --query-gpu=compute_cap,memory.total --format=csv,noheader,nounits`.
+fn parse_cap_memory(text: &str) -> (Option<String>, Option<u64>) {
+    let mut parts = text.lines().next().unwrap_or("").split(',').map(str::trim);
+    let cap = parts
+        .next()
+        .filter(|c| c.split('.').count() == 2 && c.split('.').all(|n| n.parse::<u32>().is_ok()))
+        .map(str::to_string);
+    let memory = parts
+        .next()
+        .and_then(|m| m.parse::<u64>().ok())
+        .map(|m| m << 20);
+    (cap, memory)
 }
 
 /// Name and driver from the first line of `nvidia-smi --query-gpu=name,driver_version
@@ -207,6 +236,11 @@ mod tests {
             "| NVIDIA-SMI 570.133.20   Driver Version: 570.133.20   CUDA Version: 12.8     |";
         assert_eq!(parse_cuda_version(banner).as_deref(), Some("12.8"));
         assert_eq!(parse_cuda_version("no banner"), None);
+        assert_eq!(
+            parse_cap_memory("9.0, 143771\n"),
+            (Some("9.0".into()), Some(143771 << 20))
+        );
+        assert_eq!(parse_cap_memory("[N/A], [N/A]"), (None, None));
     }
 
     #[test]

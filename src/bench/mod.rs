@@ -10,22 +10,33 @@
 //! `elapsed_s`. A CUDA run fills the device memory fields and brings its own workload (the
 //! 1920x1088 sizes) under another name; reports compare only when their workloads are equal.
 
+mod clips;
 mod compare;
+pub mod cost;
+mod figures;
+pub mod gpu;
 mod machine;
+mod measure;
+pub mod plan;
+pub mod roofline;
 mod stages;
+pub mod synthetic;
 mod workload;
+mod workload_cuda;
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
+pub use clips::{pattern_frame, write_clip};
 pub use compare::{check_compatible, compare, Comparison, Row};
+pub use figures::{CopiesPerFrame, GpuFigures};
 pub use machine::{cpu_model, peak_rss_bytes, reset_peak_rss, Gpu, Machine};
-pub use stages::{median, StageResult, StageStatus};
-pub use workload::{
-    pattern_frame, ClipSpec, EncodeSpec, StageKind, StageSpec, Workload, SRVGG_FILE,
-};
+pub use measure::median;
+pub use stages::{StageResult, StageStatus};
+pub use workload::{ClipSpec, EncodeSpec, StageKind, StageSpec, TileSpec, Workload, SRVGG_FILE};
+pub use workload_cuda::{JOB_CLIP, JOB_FRAMES, JOB_SIZE, SCRIPT_SECONDS};
 
 use crate::pipeline::PipelineError;
 use crate::video::VideoError;
@@ -39,6 +50,20 @@ pub const SCHEMA: &str = "smoothscale-bench/1";
 pub enum Backend {
     /// FFmpeg software decode and encode, models on ONNX Runtime's CPU provider.
     Cpu,
+    /// NVDEC, our CUDA kernels, TensorRT and NVENC (the `cuda-1088p` workload).
+    Cuda,
+}
+
+/// An engine a CUDA run needed, built or found in the cache before its stage was timed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EngineRecord {
+    /// The stage that asked for it.
+    pub stage: String,
+    /// `hit` (the cache had it) or `built`.
+    pub cache: String,
+    /// The plan file (a hit), or the build's seconds (a build).
+    pub plan: Option<String>,
+    pub build_s: Option<f64>,
 }
 
 /// How many times each stage runs.
@@ -71,6 +96,15 @@ pub struct BenchReport {
     pub stages: Vec<StageResult>,
     pub memory: Memory,
     pub elapsed_s: f64,
+    /// The roofline row of this GPU (`null`: no peak known, or the CPU).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peak: Option<roofline::Peak>,
+    /// Whether the encode stage found NVENC (CUDA runs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nvenc: Option<bool>,
+    /// The engines a CUDA run built or loaded, outside the timed runs.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub engines: Vec<EngineRecord>,
 }
 
 /// Why a bench run or a comparison failed. Variants with a `source` leave it out of their own
@@ -116,6 +150,14 @@ pub enum BenchError {
         stage: String,
         source: Box<PipelineError>,
     },
+    /// `--backend cuda` on a machine where the GPU path cannot start: what is missing.
+    #[error("bench --backend cuda needs a CUDA GPU: {0}")]
+    NoDevice(String),
+    #[error("cannot write the made-up model {path}: {source}")]
+    Synthetic {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 impl BenchReport {
@@ -157,6 +199,9 @@ impl BenchReport {
                 device_peak_bytes: None,
             },
             elapsed_s: 0.0,
+            peak: None,
+            nvenc: None,
+            engines: Vec::new(),
         }
     }
 }
@@ -190,13 +235,12 @@ pub fn run(
     };
     let settings = workload.encode_settings();
     for clip in &workload.clips {
-        let frames = workload::clip_frames(clip);
-        workload::encode_frames(&cx.clip_path(&clip.name), clip, &frames, &settings).map_err(
-            |source| BenchError::Clip {
+        clips::write_clip(&cx.clip_path(&clip.name), clip, &settings).map_err(|source| {
+            BenchError::Clip {
                 name: clip.name.clone(),
                 source: Box::new(source),
-            },
-        )?;
+            }
+        })?;
     }
     // The stages reset the peak to measure their own: the whole run's is the largest of them all.
     let mut peak = peak_rss_bytes();

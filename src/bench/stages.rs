@@ -1,14 +1,14 @@
 //! Running and timing one stage of the workload: warm-up runs, then timed runs, their median.
 
 use std::path::{Path, PathBuf};
-use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
+use super::clips::{clip_frames, encode_frames, pattern_frame};
+use super::figures::GpuFigures;
 use super::machine::{peak_rss_bytes, reset_peak_rss};
-use super::workload::{
-    clip_frames, encode_frames, pattern_frame, ClipSpec, StageKind, StageSpec, Workload,
-};
+use super::measure::measure;
+use super::workload::{ClipSpec, StageKind, StageSpec, Workload};
 use super::{BenchError, Settings};
 use crate::pipeline::{self, Interpolator, Job, ModelOptions, PipelineError, Tiling, Upscaler};
 use crate::timeline::RateMode;
@@ -21,6 +21,8 @@ pub enum StageStatus {
     Measured,
     /// Its model or the model runtime is not installed (see `reason`).
     Skipped,
+    /// It failed (CUDA runs go on with the next stage and exit 1 at the end; see `reason`).
+    Failed,
 }
 
 /// What one stage measured.
@@ -40,15 +42,37 @@ pub struct StageResult {
     pub frames_per_s: Option<f64>,
     /// Peak resident set of the process during the stage (model loading included).
     pub host_peak_bytes: Option<u64>,
-    /// Peak device memory during the stage (`null` on the CPU).
+    /// Device memory in use at the end of the stage (`null` on the CPU): engines, buffers and
+    /// what the memory pool keeps of freed frames, so close to the stage's peak.
     pub device_peak_bytes: Option<u64>,
+    /// The roofline figures of a CUDA stage.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gpu: Option<GpuFigures>,
 }
 
 impl StageResult {
-    fn skipped(name: &str, reason: String) -> Self {
+    pub(super) fn skipped(name: &str, reason: String) -> Self {
+        Self::not_measured(name, StageStatus::Skipped, reason)
+    }
+
+    /// A stage that failed, with its error and causes on one line.
+    pub(super) fn failed(name: &str, error: &dyn std::error::Error) -> Self {
+        let mut reason = error.to_string();
+        let mut cause = error.source();
+        while let Some(c) = cause {
+            let text = c.to_string();
+            if !reason.contains(&text) {
+                reason = format!("{reason}: {text}");
+            }
+            cause = c.source();
+        }
+        Self::not_measured(name, StageStatus::Failed, reason.replace('\n', " "))
+    }
+
+    fn not_measured(name: &str, status: StageStatus, reason: String) -> Self {
         StageResult {
             name: name.into(),
-            status: StageStatus::Skipped,
+            status,
             reason: Some(reason),
             frames: 0,
             runs_s: Vec::new(),
@@ -57,19 +81,8 @@ impl StageResult {
             frames_per_s: None,
             host_peak_bytes: None,
             device_peak_bytes: None,
+            gpu: None,
         }
-    }
-}
-
-/// The median of `values` (the mean of the middle two for an even count).
-pub fn median(values: &[f64]) -> Option<f64> {
-    let mut v = values.to_vec();
-    v.sort_by(f64::total_cmp);
-    let n = v.len();
-    match n {
-        0 => None,
-        _ if n % 2 == 1 => Some(v[n / 2]),
-        _ => Some((v[n / 2 - 1] + v[n / 2]) / 2.0),
     }
 }
 
@@ -93,38 +106,6 @@ impl Context<'_> {
         self.runtime.clone()?;
         pipeline::find_model(None, &[relative], what).map_err(|e| e.to_string())
     }
-}
-
-/// Runs `warmup` untimed and `repeat` timed calls of `run`, which returns the frames it made.
-fn measure(
-    name: &str,
-    settings: Settings,
-    mut run: impl FnMut() -> Result<u64, PipelineError>,
-) -> Result<StageResult, PipelineError> {
-    for _ in 0..settings.warmup {
-        run()?;
-    }
-    let mut runs_s = Vec::new();
-    let mut frames = 0;
-    for _ in 0..settings.repeat.max(1) {
-        let start = Instant::now();
-        frames = run()?;
-        runs_s.push(start.elapsed().as_secs_f64());
-    }
-    let median_s = median(&runs_s);
-    let per_frame_s = median_s.filter(|_| frames > 0).map(|m| m / frames as f64);
-    Ok(StageResult {
-        name: name.into(),
-        status: StageStatus::Measured,
-        reason: None,
-        frames,
-        runs_s,
-        median_s,
-        per_frame_s,
-        frames_per_s: per_frame_s.filter(|s| *s > 0.0).map(|s| 1.0 / s),
-        host_peak_bytes: None,
-        device_peak_bytes: None,
-    })
 }
 
 /// Runs one stage; a missing model or runtime gives a skipped result, any other failure an error.
@@ -155,6 +136,7 @@ pub(super) fn run(spec: &StageSpec, cx: &Context<'_>) -> Result<StageResult, Ben
         StageKind::Interpolate => interpolate(spec, cx, &rife.ok_or_else(|| bad("RIFE model"))?),
         StageKind::Upscale => upscale(spec, cx, &upscaler.ok_or_else(|| bad("upscaler"))?),
         StageKind::EndToEnd => end_to_end(spec, clip()?, cx, rife, upscaler),
+        StageKind::Kernel => return Err(bad("CPU form (kernel stages are CUDA only)")),
     };
     let mut result = result.map_err(|source| BenchError::Stage {
         stage: spec.name.clone(),
@@ -225,7 +207,7 @@ fn upscale(spec: &StageSpec, cx: &Context<'_>, model: &Path) -> Result<StageResu
     })
 }
 
-struct Silent;
+pub(super) struct Silent;
 
 impl pipeline::Progress for Silent {
     fn start(&self, _: Option<u64>) {}
@@ -267,16 +249,4 @@ fn end_to_end(
     measure(&spec.name, cx.settings, || {
         Ok(pipeline::run(&job, &Silent, &stop)?.output_frames)
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn median_of_odd_even_and_empty() {
-        assert_eq!(median(&[3.0, 1.0, 2.0]), Some(2.0));
-        assert_eq!(median(&[4.0, 1.0, 3.0, 2.0]), Some(2.5));
-        assert_eq!(median(&[]), None);
-    }
 }

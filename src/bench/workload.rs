@@ -1,16 +1,10 @@
 //! The fixed work `smoothscale bench` times: the synthetic clips it makes, and its stages with
 //! their sizes and models. Two reports are comparable only when their workloads are equal.
 
-use std::path::Path;
-
 use serde::{Deserialize, Serialize};
 
-use crate::frame::RgbFrame;
 use crate::pipeline::{RIFE_FILE, UPSCALE_4X_FILE};
-use crate::timeline::Rational;
-use crate::video::{
-    ColourTags, EncodeSettings, Sink, VideoCodec, VideoError, VideoFormat, YuvLayout,
-};
+use crate::video::{EncodeSettings, VideoCodec};
 
 /// The light upscaler (SRVGG, Real-ESRGAN animevideov3) in a models folder.
 pub const SRVGG_FILE: &str = "realesrgan/realesr-animevideov3-x4.param";
@@ -23,8 +17,14 @@ pub struct ClipSpec {
     pub height: u32,
     pub frames: u32,
     pub fps: u32,
-    /// The drawing, by name and version ([`pattern_frame`]).
+    /// The drawing, by name and version ([`super::pattern_frame`]).
     pub pattern: String,
+    /// `hevc` for an HEVC clip (none: H.264).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub codec: Option<String>,
+    /// Bits per sample when more than 8 (HEVC Main10: 10).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bits: Option<u32>,
 }
 
 /// The software encoder settings of every encode (clips, the encode stage, end to end).
@@ -49,6 +49,17 @@ pub enum StageKind {
     Upscale,
     /// `pipeline::run` over a clip.
     EndToEnd,
+    /// One of our CUDA kernels alone.
+    Kernel,
+}
+
+/// Tiles of an upscaling stage: `tile` input pixels square with `pad` of context, `batch` per
+/// engine call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TileSpec {
+    pub tile: usize,
+    pub pad: usize,
+    pub batch: usize,
 }
 
 /// One timed stage.
@@ -69,12 +80,30 @@ pub struct StageSpec {
     pub interpolate: Option<u32>,
     /// Upscaling factor.
     pub upscale: Option<u32>,
+    /// The synthetic network a CUDA stage runs (`bench::synthetic`: `x2plus`, `rife-v4.25`...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network: Option<String>,
+    /// RIFE's engine: `encoder` or `flow`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub part: Option<String>,
+    /// Engine precision: `fp16` or `fp8`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub precision: Option<String>,
+    /// Tiled upscaling (none: whole frames).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tiles: Option<TileSpec>,
+    /// The kernel of a kernel stage.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kernel: Option<String>,
+    /// Frames per timed run of a stage on made-up frames.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub frames: Option<u32>,
 }
 
 /// The whole fixed workload.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Workload {
-    /// `cpu-small`; a CUDA workload will add the 1920x1088 sizes under its own name.
+    /// `cpu-small`, or `cuda-1088p` (the 1920x1088 job on the GPU).
     pub name: String,
     /// Model threads (0: one per core).
     pub threads: usize,
@@ -83,7 +112,7 @@ pub struct Workload {
     pub stages: Vec<StageSpec>,
 }
 
-fn stage(name: &str, kind: StageKind, (width, height): (u32, u32)) -> StageSpec {
+pub(super) fn stage(name: &str, kind: StageKind, (width, height): (u32, u32)) -> StageSpec {
     StageSpec {
         name: name.into(),
         kind,
@@ -94,6 +123,12 @@ fn stage(name: &str, kind: StageKind, (width, height): (u32, u32)) -> StageSpec 
         upscale_model: None,
         interpolate: None,
         upscale: None,
+        network: None,
+        part: None,
+        precision: None,
+        tiles: None,
+        kernel: None,
+        frames: None,
     }
 }
 
@@ -107,6 +142,8 @@ impl Workload {
             frames,
             fps: 24,
             pattern: "moving-waves-v1".into(),
+            codec: None,
+            bits: None,
         };
         let on = |mut s: StageSpec, clip: &str| {
             s.clip = Some(clip.into());
@@ -168,80 +205,9 @@ impl Workload {
     }
 }
 
-/// Frame `index` of the `moving-waves-v1` pattern: waves moving across each channel and a bright
-/// square sliding right, so that every frame differs and motion is smooth.
-pub fn pattern_frame(width: usize, height: usize, index: u32) -> RgbFrame {
-    let t = index as f32;
-    let tau = std::f32::consts::TAU;
-    let side = (width / 6).max(1);
-    let (sx, sy) = ((index as usize * 5) % width.max(1), height / 3);
-    let mut frame = RgbFrame::new(width, height);
-    let [r, g, b] = frame.planes_mut();
-    for y in 0..height {
-        for x in 0..width {
-            let k = y * width + x;
-            let (xf, yf) = (x as f32, y as f32);
-            let in_square = (sx..sx + side).contains(&x) && (sy..sy + side).contains(&y);
-            if in_square {
-                (r[k], g[k], b[k]) = (0.95, 0.95, 0.9);
-                continue;
-            }
-            r[k] = 0.5 + 0.4 * ((xf + 3.0 * t) * tau / 64.0).sin();
-            g[k] = 0.5 + 0.4 * ((yf - 2.0 * t) * tau / 48.0).sin();
-            b[k] = 0.1 + 0.8 * ((xf + yf + 4.0 * t) % 128.0) / 128.0;
-        }
-    }
-    frame
-}
-
-/// The encoder input format of a clip (untagged 4:2:0 8-bit, so read back as BT.601 limited).
-pub fn clip_format(clip: &ClipSpec) -> VideoFormat {
-    let (w, h) = (clip.width as usize, clip.height as usize);
-    VideoFormat {
-        width: clip.width,
-        height: clip.height,
-        layout: YuvLayout {
-            shift: (1, 1),
-            bits: 8,
-        },
-        tags: ColourTags::untagged(w, h, 8),
-        rate: Rational::from_int(clip.fps.into()),
-        sample_aspect: Rational::ZERO,
-    }
-}
-
-/// Encodes `frames` to `path` (MP4) with `settings`; returns the frames written.
-pub fn encode_frames(
-    path: &Path,
-    clip: &ClipSpec,
-    frames: &[RgbFrame],
-    settings: &EncodeSettings,
-) -> Result<u64, VideoError> {
-    let mut sink = Sink::create_video_only(path, "mp4", clip_format(clip), settings)?;
-    for frame in frames {
-        sink.write_frame(frame)?;
-    }
-    sink.finish()
-}
-
-/// The RGB frames of a clip.
-pub fn clip_frames(clip: &ClipSpec) -> Vec<RgbFrame> {
-    (0..clip.frames)
-        .map(|i| pattern_frame(clip.width as usize, clip.height as usize, i))
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn pattern_moves_and_stays_in_range() {
-        let (a, b) = (pattern_frame(32, 24, 0), pattern_frame(32, 24, 1));
-        assert_ne!(a, b);
-        assert_eq!(a, pattern_frame(32, 24, 0));
-        assert!(a.as_chw().iter().all(|v| (0.0..=1.0).contains(v)));
-    }
 
     #[test]
     fn every_stage_names_a_known_clip() {

@@ -1,5 +1,6 @@
 //! `smoothscale bench`: time the stages on a fixed synthetic workload, write JSON, compare with a
-//! baseline.
+//! baseline. `--backend cuda` runs the `cuda-1088p` workload on the GPU (not yet run on a GPU);
+//! `--plan` prints what that workload costs and the floors of a GPU, running nothing.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -7,21 +8,30 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use clap::Args;
 
-use smoothscale::bench::{
-    self, BenchReport, Machine, Settings, StageResult, StageStatus, Workload,
-};
+use smoothscale::bench::{self, plan, roofline, BenchReport, Machine, Settings, Workload};
 use smoothscale::video;
 
 use super::options::Backend;
+
+#[path = "bench_lines.rs"]
+mod lines;
 
 #[derive(Debug, Args)]
 pub struct BenchArgs {
     /// Write the results as JSON to this file.
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
-    /// Where to run (only the CPU exists today).
+    /// Where to run: the CPU workload (`auto`, `cpu`) or the GPU's (`cuda`).
     #[arg(long, value_enum, default_value = "auto")]
     backend: Backend,
+    /// Print the CUDA workload's FLOPs, bytes and floor per stage on a GPU, and the whole clip's
+    /// floor against the original script's 900 s; runs nothing, on any machine.
+    #[arg(long)]
+    plan: bool,
+    /// The GPU of `--plan` (thor, h100, h100-pcie, h100-nvl, h200, h200-nvl, l40s, rtx4090,
+    /// a100, a100-80gb, a100-80gb-pcie); default: this machine's.
+    #[arg(long, value_name = "NAME", requires = "plan")]
+    gpu: Option<String>,
     /// A previous `--json` file of the same workload and machine: exit 1 if a stage got slower.
     #[arg(long, value_name = "FILE")]
     baseline: Option<PathBuf>,
@@ -34,7 +44,7 @@ pub struct BenchArgs {
     /// Untimed runs of each stage first.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(0..=100))]
     warmup: u32,
-    /// CPU threads for the models (0: one per core); part of the workload.
+    /// CPU threads for the models (0: one per core); part of the CPU workload.
     #[arg(long, default_value_t = 0)]
     threads: usize,
 }
@@ -48,44 +58,62 @@ fn parse_tolerance(text: &str) -> Result<f64, String> {
         .ok_or_else(|| format!("`{text}` is not a percentage of 0 or more"))
 }
 
-fn mib(bytes: Option<u64>) -> String {
-    bytes.map_or("-".into(), |b| format!("{:.1} MiB", b as f64 / 1048576.0))
-}
-
-fn line(workload: &Workload, s: &StageResult) -> String {
-    let size = workload
-        .stages
-        .iter()
-        .find(|spec| spec.name == s.name)
-        .map_or(String::new(), |spec| {
-            format!("{}x{}", spec.width, spec.height)
-        });
-    match (s.status, s.per_frame_s) {
-        (StageStatus::Measured, Some(per_frame)) => format!(
-            "{:<18} {size:>8}  {per_frame:.5} s/frame  {:8.2} frames/s  {} frames/run  peak {}",
-            s.name,
-            s.frames_per_s.unwrap_or(0.0),
-            s.frames,
-            mib(s.host_peak_bytes)
-        ),
-        _ => format!(
-            "{:<18} {size:>8}  skipped: {}",
-            s.name,
-            s.reason.as_deref().unwrap_or("no frames")
-        ),
-    }
+/// `--plan`: the roofline row of `--gpu`, or of this machine's GPU.
+fn plan(args: &BenchArgs) -> anyhow::Result<ExitCode> {
+    let known = roofline::keys().join(", ");
+    let (peak, chosen) = match &args.gpu {
+        Some(key) => {
+            let peak = roofline::by_key(key).with_context(|| {
+                format!("no GPU `{key}` in the roofline table (known: {known})")
+            })?;
+            let chosen = format!("--gpu {}", peak.key);
+            (peak, chosen)
+        }
+        None => {
+            let gpu = Machine::detect().gpu.with_context(|| {
+                format!("no GPU on this machine to plan for: name one with --gpu ({known})")
+            })?;
+            let name = gpu.name.unwrap_or_default();
+            let cc = gpu.compute_capability.as_deref().and_then(|c| {
+                let (major, minor) = c.split_once('.')?;
+                Some((major.parse().ok()?, minor.parse().ok()?))
+            });
+            let peak = cc
+                .and_then(|cc| roofline::lookup(&name, cc))
+                .with_context(|| {
+                    format!(
+                        "{name}: {} (name a GPU with --gpu: {known})",
+                        roofline::NO_PEAK
+                    )
+                })?;
+            (peak, "this machine's GPU".into())
+        }
+    };
+    print!("{}", plan::render(&Workload::cuda_1088p(), &peak, &chosen));
+    Ok(ExitCode::SUCCESS)
 }
 
 pub fn run(args: &BenchArgs, quiet: bool) -> anyhow::Result<ExitCode> {
-    video::init(false)?;
     let backend = match args.backend {
         Backend::Auto | Backend::Cpu => bench::Backend::Cpu,
+        Backend::Cuda => bench::Backend::Cuda,
     };
+    if args.plan {
+        if backend != bench::Backend::Cuda {
+            eprintln!("error: --plan describes the CUDA workload: add --backend cuda");
+            return Ok(ExitCode::from(2));
+        }
+        return plan(args);
+    }
+    video::init(false)?;
     let settings = Settings {
         repeat: args.repeat,
         warmup: args.warmup,
     };
-    let workload = Workload::cpu_small(args.threads);
+    let workload = match backend {
+        bench::Backend::Cpu => Workload::cpu_small(args.threads),
+        bench::Backend::Cuda => Workload::cuda_1088p(),
+    };
     let machine = Machine::detect();
     let report = BenchReport::empty(backend, settings, machine, workload.clone());
     // Checked before the work, so that a wrong baseline fails at once.
@@ -97,48 +125,57 @@ pub fn run(args: &BenchArgs, quiet: bool) -> anyhow::Result<ExitCode> {
         }
         None => None,
     };
-    if !quiet {
-        let m = &report.machine;
-        println!(
-            "workload {} on {} ({} CPUs, {}), {} timed runs after {} warm-up",
-            workload.name,
-            m.cpu_model.as_deref().unwrap_or("unknown CPU"),
-            m.logical_cpus.map_or("?".into(), |n| n.to_string()),
-            m.gpu
-                .as_ref()
-                .and_then(|g| g.name.as_deref())
-                .unwrap_or("no GPU"),
-            settings.repeat,
-            settings.warmup
-        );
-    }
-    let report = bench::run(report, |s| {
+    if backend == bench::Backend::Cuda {
+        // Before the clips are drawn: without a GPU, say what is missing at once.
+        let device = bench::gpu::check_device()?;
         if !quiet {
-            println!("{}", line(&workload, s));
+            println!("{device}");
         }
-    })?;
+    }
     if !quiet {
-        println!(
-            "peak host memory {}, {:.1} s in all",
-            mib(report.memory.host_peak_bytes),
-            report.elapsed_s
-        );
+        println!("{}", lines::header(&report));
+    }
+    let print = |s: &bench::StageResult| {
+        if !quiet {
+            println!("{}", lines::stage(&workload, s));
+        }
+    };
+    let report = match backend {
+        bench::Backend::Cpu => bench::run(report, print)?,
+        bench::Backend::Cuda => bench::gpu::run(report, print)?,
+    };
+    if !quiet {
+        println!("{}", lines::summary(&report));
     }
     if let Some(path) = &args.json {
         let text = serde_json::to_string_pretty(&report)?;
         std::fs::write(path, text + "\n")
             .with_context(|| format!("cannot write {}", path.display()))?;
     }
-    let Some(baseline) = baseline else {
-        return Ok(ExitCode::SUCCESS);
+    let regressions: Vec<String> = match &baseline {
+        Some(baseline) => {
+            let comparison = bench::compare(baseline, &report, args.tolerance);
+            print!("{}", comparison.table());
+            comparison
+                .regressions()
+                .iter()
+                .map(|r| format!("{} ({:+.1}%)", r.stage, r.change_pct.unwrap_or(0.0)))
+                .collect()
+        }
+        None => Vec::new(),
     };
-    let comparison = bench::compare(&baseline, &report, args.tolerance);
-    print!("{}", comparison.table());
-    let regressions: Vec<String> = comparison
-        .regressions()
+    let failed: Vec<&str> = report
+        .stages
         .iter()
-        .map(|r| format!("{} ({:+.1}%)", r.stage, r.change_pct.unwrap_or(0.0)))
+        .filter(|s| s.status == bench::StageStatus::Failed)
+        .map(|s| s.name.as_str())
         .collect();
+    if !failed.is_empty() {
+        anyhow::bail!(
+            "stages failed (see their reasons above or in the JSON): {}",
+            failed.join(", ")
+        );
+    }
     if regressions.is_empty() {
         return Ok(ExitCode::SUCCESS);
     }

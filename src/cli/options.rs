@@ -14,13 +14,15 @@ use smoothscale::tensorrt::EnginePrecision;
 use smoothscale::timeline::{RateMode, Rational};
 use smoothscale::video::{VideoCodec, Window};
 
-/// `bench --backend` (the CUDA workload does not exist yet, so `cuda` is not offered).
+/// `bench --backend`.
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub(super) enum Backend {
     /// The best available backend (today: the CPU).
     Auto,
     /// FFmpeg software decode and encode, models on the CPU.
     Cpu,
+    /// The `cuda-1088p` workload on GPU 0 (not yet run on a GPU); `--plan` runs nothing.
+    Cuda,
 }
 
 /// `run`/`batch --backend`.

@@ -27,6 +27,7 @@ pub use models::{
     find_model, model_dirs, Interpolator, Tiling, Upscaler, RIFE_FILE, UPSCALE_2X_FILES,
     UPSCALE_4X_FILE,
 };
+pub use render::FrameSink;
 pub use report::Report;
 pub use scene::difference as scene_difference;
 pub use tiles::{TileRequest, TileSize};

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use cudarc::driver::{CudaContext, CudaSlice, CudaStream, CudaView, CudaViewMut};
 
+use super::copies::{count, CopyKind, Direction};
 use super::error::DeviceError;
 use super::layout::{FrameLayout, PixelFormat};
 use super::sync::FrameSync;
@@ -42,9 +43,13 @@ pub(super) fn upload(
             host.len()
         )));
     }
-    stream.clone_htod(host).map_err(DeviceError::driver(format!(
-        "copying {expected} bytes to the device"
-    )))
+    let data = stream
+        .clone_htod(host)
+        .map_err(DeviceError::driver(format!(
+            "copying {expected} bytes to the device"
+        )))?;
+    count(CopyKind::Pixels, Direction::ToDevice, expected);
+    Ok(data)
 }
 
 pub(super) fn download(
@@ -56,6 +61,7 @@ pub(super) fn download(
         .clone_dtoh(data)
         .map_err(DeviceError::driver(doing()))?;
     stream.synchronize().map_err(DeviceError::driver(doing()))?;
+    count(CopyKind::Pixels, Direction::ToHost, host.len());
     Ok(host)
 }
 
@@ -139,6 +145,7 @@ impl DeviceFrame {
             .clone_dtoh(&self.f32_view()?)
             .map_err(DeviceError::driver(doing()))?;
         stream.synchronize().map_err(DeviceError::driver(doing()))?;
+        count(CopyKind::Pixels, Direction::ToHost, all.len() * 4);
         let mut data = Vec::with_capacity(3 * l.width * l.height);
         for plane in all.chunks_exact(l.plane_stride()).take(3) {
             for row in plane.chunks_exact(l.row_stride()).take(l.height) {

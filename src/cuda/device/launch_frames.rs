@@ -7,6 +7,7 @@ use cudarc::driver::{CudaSlice, CudaStream, PushKernelArg};
 
 use super::buffer::{DeviceFrame, TileBatch};
 use super::checks;
+use super::copies::{count, CopyKind, Direction};
 use super::error::DeviceError;
 use super::kernels::Kernels;
 use super::launch::{int, long, submit};
@@ -36,6 +37,7 @@ impl DeviceTiles {
                 "copying {} tiles to the device",
                 tiles.len()
             )))?;
+        count(CopyKind::Other, Direction::ToDevice, flat.len() * 4);
         Ok(DeviceTiles { tiles, data })
     }
 
@@ -219,6 +221,7 @@ impl Kernels {
         stream
             .synchronize()
             .map_err(DeviceError::driver("reading the scene metric"))?;
+        count(CopyKind::Other, Direction::ToHost, total.len() * 4);
         Ok(total[0] / (cols * rows) as f32)
     }
 }

@@ -5,6 +5,7 @@
 //!   planar RGB f32/f16 padded to a multiple) and the upscaler's tile batches;
 //! - [`kernels`]: the embedded fat binary or NVRTC-compiled source loaded on the device, with the
 //!   PTX cached on disk ([`cache`], [`nvrtc`]);
+//! - [`copies`]: host↔device bytes counted by the copy wrappers (for `smoothscale bench`);
 //! - [`sync`]: the events that order a frame's producer, readers and free across streams;
 //! - [`launch`] and [`launch_frames`]: one typed launcher per kernel family, every frame checked
 //!   ([`checks`]) before the launch.
@@ -16,6 +17,7 @@
 pub mod buffer;
 pub mod cache;
 pub mod checks;
+pub mod copies;
 pub mod error;
 pub mod gpu;
 pub mod kernels;
@@ -27,6 +29,7 @@ pub mod sync;
 pub mod tile_batch;
 
 pub use buffer::{DeviceFrame, TileBatch};
+pub use copies::CopyTotals;
 pub use error::DeviceError;
 pub use gpu::{ComputeCapability, Gpu, GpuInfo};
 pub use kernels::{KernelOrigin, Kernels};

@@ -28,6 +28,8 @@ pub use arch::{detect, prune, Architecture};
 pub use error::{
     ArchError, CheckpointError, ErrorKind, NcnnError, PickleError, TorchError, ZipError,
 };
+/// The zip CRC-32, for writers of archives this reader reads (`bench::synthetic`).
+pub use zip::crc32;
 
 use crate::models::weights::StateDict;
 
