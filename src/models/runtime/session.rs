@@ -1,5 +1,6 @@
 //! One ONNX graph committed to an ONNX Runtime CPU session.
 
+use ort::session::builder::GraphOptimizationLevel;
 use ort::session::{Session, SessionInputValue};
 use ort::value::TensorRef;
 
@@ -40,12 +41,43 @@ impl std::fmt::Debug for CpuSession {
     }
 }
 
+/// How far ONNX Runtime may rewrite a graph before running it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rewrites {
+    /// Every rewrite ONNX Runtime has (the fp32 graphs the pipeline runs).
+    All,
+    /// Everything below the layout rewrite (`GraphOptimizationLevel::Level2`), for graphs with
+    /// fp16 or fp8 tensors. ONNX Runtime's aarch64 build moves fp16 convolutions to channels-last
+    /// and puts `Transpose` nodes on the `float8e4m3fn` tensors in front of them, which it has no
+    /// kernel for, so an fp8 graph fails to load there. x86-64 builds have no such rewrite.
+    NoLayout,
+}
+
 impl CpuSession {
     /// Commits the serialized ModelProto `onnx` to a CPU session with `threads` intra-op threads
-    /// (0: ONNX Runtime's default, one per core).
+    /// (0: ONNX Runtime's default, one per core), with every graph rewrite.
     pub fn new(onnx: &[u8], threads: usize) -> Result<Self, RuntimeError> {
+        Self::with_rewrites(onnx, threads, Rewrites::All)
+    }
+
+    /// [`CpuSession::new`] for a graph with fp16 or fp8 tensors ([`Rewrites::NoLayout`]).
+    pub fn reduced_precision(onnx: &[u8], threads: usize) -> Result<Self, RuntimeError> {
+        Self::with_rewrites(onnx, threads, Rewrites::NoLayout)
+    }
+
+    /// [`CpuSession::new`] with the graph rewrites `rewrites`.
+    pub fn with_rewrites(
+        onnx: &[u8],
+        threads: usize,
+        rewrites: Rewrites,
+    ) -> Result<Self, RuntimeError> {
         let env = environment()?;
-        let builder = Session::builder(&env)?;
+        let mut builder = Session::builder(&env)?;
+        if rewrites == Rewrites::NoLayout {
+            builder = builder
+                .with_optimization_level(GraphOptimizationLevel::Level2)
+                .map_err(|e| RuntimeError::Ort(e.to_string()))?;
+        }
         let mut builder = builder
             .with_intra_threads(threads)
             .map_err(|e| RuntimeError::Ort(e.to_string()))?
