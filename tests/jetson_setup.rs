@@ -12,7 +12,15 @@ const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/jetson/setup.sh");
 const THOR: &str = "38.4 NVIDIA Jetson AGX Thor Developer Kit";
 /// Programs the setup would run to change the machine.
 const STUBBED: [&str; 9] = [
-    "apt-get", "apt-cache", "sudo", "cargo", "curl", "rustup", "dpkg", "ldconfig", "nvcc",
+    "apt-get",
+    "apt-cache",
+    "sudo",
+    "cargo",
+    "curl",
+    "rustup",
+    "dpkg",
+    "ldconfig",
+    "nvcc",
 ];
 
 /// A folder of stubs that append their name to `calls` and fail.
@@ -24,7 +32,10 @@ fn stubs(dir: &Path) -> (PathBuf, PathBuf) {
         let stub = bin.join(name);
         std::fs::write(
             &stub,
-            format!("#!/bin/sh\necho {name} \"$@\" >> '{}'\nexit 97\n", calls.display()),
+            format!(
+                "#!/bin/sh\necho {name} \"$@\" >> '{}'\nexit 97\n",
+                calls.display()
+            ),
         )
         .unwrap();
         use std::os::unix::fs::PermissionsExt as _;
@@ -121,9 +132,21 @@ fn refusals_name_the_reason_and_run_nothing() {
     let cases: [(&[&str], Option<&str>, &str); 5] = [
         // The fake never reaches a real install.
         (&[], Some(THOR), "honoured only with --dry-run"),
-        (&["--dry-run"], Some("38.2 NVIDIA Jetson AGX Thor"), "R38.2 is JetPack 7.0"),
-        (&["--dry-run"], Some("36.4 NVIDIA Jetson AGX Orin"), "older than R38.4"),
-        (&["--dry-run"], Some("Thor"), "cannot read the Jetson Linux release"),
+        (
+            &["--dry-run"],
+            Some("38.2 NVIDIA Jetson AGX Thor"),
+            "R38.2 is JetPack 7.0",
+        ),
+        (
+            &["--dry-run"],
+            Some("36.4 NVIDIA Jetson AGX Orin"),
+            "older than R38.4",
+        ),
+        (
+            &["--dry-run"],
+            Some("Thor"),
+            "cannot read the Jetson Linux release",
+        ),
         (&["--frobnicate"], None, "usage: bash jetson/setup.sh"),
     ];
     for (args, fake, needle) in cases {

@@ -1,5 +1,7 @@
 //! One ONNX graph committed to an ONNX Runtime CPU session.
 
+use std::sync::Mutex;
+
 use ort::session::builder::GraphOptimizationLevel;
 use ort::session::{Session, SessionInputValue};
 use ort::value::TensorRef;
@@ -40,6 +42,9 @@ impl std::fmt::Debug for CpuSession {
             .finish_non_exhaustive()
     }
 }
+
+/// Held while a session is made (see [`CpuSession::with_rewrites`]).
+static SESSION_CREATION: Mutex<()> = Mutex::new(());
 
 /// How far ONNX Runtime may rewrite a graph before running it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,7 +101,15 @@ impl CpuSession {
                 .with_profiling(prefix)
                 .map_err(|e| RuntimeError::Ort(e.to_string()))?;
         }
-        let session = builder.commit_from_memory(onnx)?;
+        let session = {
+            // One session is made at a time in the process: ONNX Runtime adds a custom operator
+            // domain to ONNX's global domain map with an unlocked check-then-insert
+            // (`CreateCustomRegistry`), so the first two sessions made at once on different
+            // threads can both insert the warp domain, and one fails ("the domain is already
+            // exist"). Seen once, under qemu on aarch64, in tests/runtime.rs.
+            let _one_at_a_time = SESSION_CREATION.lock().unwrap_or_else(|e| e.into_inner());
+            builder.commit_from_memory(onnx)?
+        };
         let inputs = session
             .inputs()
             .iter()
