@@ -54,7 +54,8 @@ pub enum Rewrites {
     /// Everything below the layout rewrite (`GraphOptimizationLevel::Level2`), for graphs with
     /// fp16 or fp8 tensors. ONNX Runtime's aarch64 build moves fp16 convolutions to channels-last
     /// and puts `Transpose` nodes on the `float8e4m3fn` tensors in front of them, which it has no
-    /// kernel for, so an fp8 graph fails to load there. x86-64 builds have no such rewrite.
+    /// kernel for, so an fp8 graph fails to load there. The x86-64 build computes fp16
+    /// convolutions in fp32 and is not affected; the cap applies on every CPU alike.
     NoLayout,
 }
 
