@@ -117,12 +117,12 @@ fn rife_engine_parts_compute_the_whole_graph() {
     let Some(loaded) = rife_weights() else { return };
     let session = |part, half: bool| {
         let graph = engine_graph(Architecture::Rife425, part, &loaded.state_dict, SMALL).unwrap();
-        let graph = if half {
-            crate::models::onnx::half::half_graph(&graph).unwrap()
+        if half {
+            let graph = crate::models::onnx::half::half_graph(&graph).unwrap();
+            CpuSession::reduced_precision(&graph, 2).unwrap()
         } else {
-            graph
-        };
-        CpuSession::new(&graph, 2).unwrap()
+            CpuSession::new(&graph, 2).unwrap()
+        }
     };
     let mut whole = session(RifePart::Whole, false);
     let frames: Vec<Tensor> = (0..3).map(moving).collect();

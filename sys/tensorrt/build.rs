@@ -1,9 +1,12 @@
 //! Finds TensorRT headers, compiles the shim (`shim/trt_shim.cpp`) against them with `cc`, and
 //! generates Rust bindings to our own header (`shim/trt_shim.h`) with bindgen.
 //!
-//! Header search order: `TENSORRT_INCLUDE_DIR`; the JetPack / Debian locations
-//! (`/usr/include/aarch64-linux-gnu`, `/usr/include/x86_64-linux-gnu`, `/usr/local/cuda/include`,
-//! `/usr/include`); then `.tools/tensorrt-headers/10.16` at the workspace root (written by
+//! Header search order: `TENSORRT_INCLUDE_DIR`; the system locations of the *target* (not the
+//! host): its Debian multiarch folder (`/usr/include/aarch64-linux-gnu` for JetPack,
+//! `/usr/include/x86_64-linux-gnu`) and CUDA's per-target folder
+//! (`/usr/local/cuda/targets/sbsa-linux/include` on aarch64, `.../x86_64-linux/include`), then,
+//! only when not cross-compiling, `/usr/local/cuda/include` and `/usr/include`; then
+//! `.tools/tensorrt-headers/10.16` at the workspace root (written by
 //! `scripts/fetch-tensorrt-headers`). `cuda_runtime_api.h` is looked for beside the TensorRT
 //! headers, in `CUDA_INCLUDE_DIR`, and in the same system locations.
 //!
@@ -13,12 +16,26 @@
 use std::env;
 use std::path::{Path, PathBuf};
 
-const SYSTEM_DIRS: [&str; 4] = [
-    "/usr/include/aarch64-linux-gnu",
-    "/usr/include/x86_64-linux-gnu",
-    "/usr/local/cuda/include",
-    "/usr/include",
-];
+/// The system include folders for the target being built: a cross build must never take the
+/// host's headers (an x86-64 TensorRT in `/usr/include/x86_64-linux-gnu` for an aarch64 binary).
+fn system_dirs() -> Vec<PathBuf> {
+    let arch = env::var("CARGO_CFG_TARGET_ARCH").expect("CARGO_CFG_TARGET_ARCH");
+    let mut dirs = vec![PathBuf::from(format!("/usr/include/{arch}-linux-gnu"))];
+    // CUDA's name for the target: SBSA is the server-class aarch64 layout JetPack 7 uses.
+    let cuda_target = match arch.as_str() {
+        "aarch64" => "sbsa".to_string(),
+        other => other.to_string(),
+    };
+    dirs.push(PathBuf::from(format!(
+        "/usr/local/cuda/targets/{cuda_target}-linux/include"
+    )));
+    // The unqualified folders hold the host's installation.
+    if env::var("HOST").ok() == env::var("TARGET").ok() {
+        dirs.push(PathBuf::from("/usr/local/cuda/include"));
+        dirs.push(PathBuf::from("/usr/include"));
+    }
+    dirs
+}
 
 fn main() {
     println!("cargo:rustc-check-cfg=cfg(trt_shim)");
@@ -70,9 +87,8 @@ fn find_headers(tools: &Path) -> Result<(PathBuf, PathBuf), String> {
             }
             dir
         }
-        None => SYSTEM_DIRS
-            .iter()
-            .map(PathBuf::from)
+        None => system_dirs()
+            .into_iter()
             .chain(std::iter::once(tools.to_path_buf()))
             .find(|d| d.join("NvInfer.h").is_file() && d.join("NvOnnxParser.h").is_file())
             .ok_or_else(|| {
@@ -84,7 +100,7 @@ fn find_headers(tools: &Path) -> Result<(PathBuf, PathBuf), String> {
     let cuda_env = env::var_os("CUDA_INCLUDE_DIR").map(PathBuf::from);
     let cuda = std::iter::once(trt.clone())
         .chain(cuda_env)
-        .chain(SYSTEM_DIRS.iter().map(PathBuf::from))
+        .chain(system_dirs())
         .find(|d| d.join("cuda_runtime_api.h").is_file())
         .ok_or_else(|| {
             format!(

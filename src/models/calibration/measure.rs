@@ -91,7 +91,7 @@ pub fn calibrate(
     let half = to_half(fp32)?;
     let mut compared = Vec::new();
     for graph in [fp8, half] {
-        let mut session = CpuSession::new(&graph.encode_to_vec(), settings.threads)?;
+        let mut session = CpuSession::reduced_precision(&graph.encode_to_vec(), settings.threads)?;
         let mut scores = Vec::with_capacity(held.len());
         for (&k, reference) in held.iter().zip(&references) {
             let out = run(&mut session, &crops[k])?;

@@ -16,7 +16,7 @@ use std::sync::Mutex;
 pub use cancel::Cancel;
 pub use error::RuntimeError;
 pub use model::{graph_for, kind_of, Encoded, Model, ModelKind, RIFE_MULTIPLE};
-pub use session::{CpuSession, TensorView};
+pub use session::{CpuSession, Rewrites, TensorView};
 
 /// The ONNX Runtime release the runner is built for.
 pub const ORT_VERSION: &str = "1.31.1";

@@ -1,5 +1,8 @@
 //! One ONNX graph committed to an ONNX Runtime CPU session.
 
+use std::sync::Mutex;
+
+use ort::session::builder::GraphOptimizationLevel;
 use ort::session::{Session, SessionInputValue};
 use ort::value::TensorRef;
 
@@ -40,12 +43,47 @@ impl std::fmt::Debug for CpuSession {
     }
 }
 
+/// Held while a session is made (see [`CpuSession::with_rewrites`]).
+static SESSION_CREATION: Mutex<()> = Mutex::new(());
+
+/// How far ONNX Runtime may rewrite a graph before running it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rewrites {
+    /// Every rewrite ONNX Runtime has (the fp32 graphs the pipeline runs).
+    All,
+    /// Everything below the layout rewrite (`GraphOptimizationLevel::Level2`), for graphs with
+    /// fp16 or fp8 tensors. ONNX Runtime's aarch64 build moves fp16 convolutions to channels-last
+    /// and puts `Transpose` nodes on the `float8e4m3fn` tensors in front of them, which it has no
+    /// kernel for, so an fp8 graph fails to load there. The x86-64 build computes fp16
+    /// convolutions in fp32 and is not affected; the cap applies on every CPU alike.
+    NoLayout,
+}
+
 impl CpuSession {
     /// Commits the serialized ModelProto `onnx` to a CPU session with `threads` intra-op threads
-    /// (0: ONNX Runtime's default, one per core).
+    /// (0: ONNX Runtime's default, one per core), with every graph rewrite.
     pub fn new(onnx: &[u8], threads: usize) -> Result<Self, RuntimeError> {
+        Self::with_rewrites(onnx, threads, Rewrites::All)
+    }
+
+    /// [`CpuSession::new`] for a graph with fp16 or fp8 tensors ([`Rewrites::NoLayout`]).
+    pub fn reduced_precision(onnx: &[u8], threads: usize) -> Result<Self, RuntimeError> {
+        Self::with_rewrites(onnx, threads, Rewrites::NoLayout)
+    }
+
+    /// [`CpuSession::new`] with the graph rewrites `rewrites`.
+    pub fn with_rewrites(
+        onnx: &[u8],
+        threads: usize,
+        rewrites: Rewrites,
+    ) -> Result<Self, RuntimeError> {
         let env = environment()?;
-        let builder = Session::builder(&env)?;
+        let mut builder = Session::builder(&env)?;
+        if rewrites == Rewrites::NoLayout {
+            builder = builder
+                .with_optimization_level(GraphOptimizationLevel::Level2)
+                .map_err(|e| RuntimeError::Ort(e.to_string()))?;
+        }
         let mut builder = builder
             .with_intra_threads(threads)
             .map_err(|e| RuntimeError::Ort(e.to_string()))?
@@ -64,7 +102,15 @@ impl CpuSession {
                 .with_profiling(prefix)
                 .map_err(|e| RuntimeError::Ort(e.to_string()))?;
         }
-        let session = builder.commit_from_memory(onnx)?;
+        let session = {
+            // One session is made at a time in the process: ONNX Runtime adds a custom operator
+            // domain to ONNX's global domain map with an unlocked check-then-insert
+            // (`CreateCustomRegistry`), so the first two sessions made at once on different
+            // threads can both insert the warp domain, and one fails ("the domain is already
+            // exist"). Seen once, under qemu on aarch64, in tests/runtime.rs.
+            let _one_at_a_time = SESSION_CREATION.lock().unwrap_or_else(|e| e.into_inner());
+            builder.commit_from_memory(onnx)?
+        };
         let inputs = session
             .inputs()
             .iter()

@@ -185,16 +185,16 @@ impl Driver {
         let code = unsafe { (self.device_get)(&mut device, ordinal) };
         self.check("cuDeviceGet", code)?;
 
-        let mut buffer = [0 as c_char; 256];
+        // Bytes, not `c_char`: `c_char` is `i8` on x86-64 and `u8` on aarch64.
+        let mut buffer = [0u8; 256];
         let len = c_int::try_from(buffer.len()).unwrap_or(c_int::MAX);
         // SAFETY: the driver writes at most `len` bytes, NUL included, into the buffer, which is
-        // that long and lives across the call.
-        let code = unsafe { (self.device_get_name)(buffer.as_mut_ptr(), len, device) };
+        // that long and lives across the call; `c_char` and `u8` have the same size and alignment.
+        let code = unsafe { (self.device_get_name)(buffer.as_mut_ptr().cast(), len, device) };
         self.check("cuDeviceGetName", code)?;
-        let bytes: Vec<u8> = buffer.iter().map(|&c| c as u8).collect();
-        let name = CStr::from_bytes_until_nul(&bytes)
+        let name = CStr::from_bytes_until_nul(&buffer)
             .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_else(|_| String::from_utf8_lossy(&bytes).into_owned());
+            .unwrap_or_else(|_| String::from_utf8_lossy(&buffer).into_owned());
 
         let attribute = |attribute: c_int| -> Result<c_int, CudaError> {
             let mut value: c_int = 0;
