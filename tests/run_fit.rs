@@ -9,27 +9,6 @@ use std::process::Command;
 
 use common::*;
 
-/// A `size` test pattern clip of `frames` frames at 24 fps.
-fn clip(dir: &Path, name: &str, size: &str, frames: u32) -> PathBuf {
-    let src = format!("testsrc2=size={size}:rate=24");
-    make_clip(
-        dir,
-        name,
-        &[
-            "-f",
-            "lavfi",
-            "-i",
-            &src,
-            "-frames:v",
-            &frames.to_string(),
-            "-c:v",
-            "libx264",
-            "-pix_fmt",
-            "yuv420p",
-        ],
-    )
-}
-
 /// The decoded frames of `path` as raw planar 8-bit YUV 4:2:0, after the ffmpeg filter `vf`.
 fn raw_frames(path: &Path, vf: Option<&str>) -> Vec<u8> {
     let mut args = vec!["-v", "error", "-i", path.to_str().unwrap()];
@@ -113,7 +92,7 @@ fn uhd_from_a_1088_tall_clip_is_the_centre_crop_of_the_2x_output() {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let input = clip(dir.path(), "ltx.mp4", "1920x1088", 1);
+    let input = testsrc_clip(dir.path(), "ltx.mp4", "1920x1088", 1);
     let model = model.to_str().unwrap();
     let (full, uhd) = (dir.path().join("full.mp4"), dir.path().join("uhd.mp4"));
     let upscale = ["--upscale", "2x", "--upscale-model", model];
@@ -138,7 +117,7 @@ fn uhd_from_a_1088_tall_clip_is_the_centre_crop_of_the_2x_output() {
 #[test]
 fn pad_puts_the_frame_on_black_and_scale_resamples_keeping_the_shape() {
     let dir = tempfile::tempdir().unwrap();
-    let input = clip(dir.path(), "in.mp4", "64x48", 3);
+    let input = testsrc_clip(dir.path(), "in.mp4", "64x48", 3);
     let padded = dir.path().join("pad.mp4");
     run_lossless(&input, &padded, &["--size", "96x64", "--fit", "pad"]);
     assert_eq!(geometry(&padded).0, 96);
@@ -192,7 +171,7 @@ fn psnr_bytes(a: &[u8], b: &[u8]) -> f64 {
 #[test]
 fn sizes_the_fit_cannot_reach_are_usage_errors() {
     let dir = tempfile::tempdir().unwrap();
-    let input = clip(dir.path(), "in.mp4", "64x48", 2);
+    let input = testsrc_clip(dir.path(), "in.mp4", "64x48", 2);
     let out = dir.path().join("out.mp4");
     for (args, needle) in [
         (&["--size", "96x48"][..], "cropping cannot make"),
@@ -235,7 +214,7 @@ fn interpolate_4x_with_target_fps_60_is_the_exact_retime() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let input = clip(dir.path(), "in.mp4", "64x64", 5);
+    let input = testsrc_clip(dir.path(), "in.mp4", "64x64", 5);
     let (both, fps) = (dir.path().join("both.mp4"), dir.path().join("fps.mp4"));
     let model = ["--rife-model", rife.to_str().unwrap()];
     let run = |out: &Path, args: &[&str]| {

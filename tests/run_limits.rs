@@ -23,27 +23,6 @@ fn model(name: &str) -> Option<PathBuf> {
     Some(path)
 }
 
-/// A `size` test pattern clip of `frames` frames at 24 fps.
-fn clip(dir: &Path, name: &str, size: &str, frames: u32) -> PathBuf {
-    let src = format!("testsrc2=size={size}:rate=24");
-    make_clip(
-        dir,
-        name,
-        &[
-            "-f",
-            "lavfi",
-            "-i",
-            &src,
-            "-frames:v",
-            &frames.to_string(),
-            "-c:v",
-            "libx264",
-            "-pix_fmt",
-            "yuv420p",
-        ],
-    )
-}
-
 /// `smoothscale run IN OUT ARGS --report`, asserted to succeed; its report.
 fn run_reported(input: &Path, out: &Path, args: &[&str]) -> Value {
     let report = out.with_extension("json");
@@ -123,8 +102,8 @@ fn the_memory_estimate_covers_the_measured_peak() {
     };
     let rrdb_x2 = shared_dir().join("golden/rrdbnet_x2_random_nf32_nb2_gc16.pth");
     let dir = tempfile::tempdir().unwrap();
-    let small = clip(dir.path(), "small.mp4", "128x96", 1);
-    let wide = clip(dir.path(), "wide.mp4", "320x240", 1);
+    let small = testsrc_clip(dir.path(), "small.mp4", "128x96", 1);
+    let wide = testsrc_clip(dir.path(), "wide.mp4", "320x240", 1);
     let m = |p: &PathBuf| p.to_str().unwrap().to_string();
     // (what, clip, arguments): whole frames, tiles one per call, tiles several per call.
     let cases: Vec<(&str, &PathBuf, Vec<String>)> = vec![
@@ -217,7 +196,7 @@ fn sigterm_inside_a_long_model_call_ends_the_run_within_seconds() {
     };
     let dir = tempfile::tempdir().unwrap();
     // One whole 1280x720 frame through SRVGG: one model call of several seconds.
-    let input = clip(dir.path(), "hd.mp4", "1280x720", 1);
+    let input = testsrc_clip(dir.path(), "hd.mp4", "1280x720", 1);
     let out = dir.path().join("out.mp4");
     let mut child = smoothscale()
         .arg("run")
@@ -246,7 +225,7 @@ fn sigterm_inside_a_long_model_call_ends_the_run_within_seconds() {
 #[test]
 fn progress_lines_without_a_terminal() {
     let dir = tempfile::tempdir().unwrap();
-    let input = clip(dir.path(), "in.mp4", "640x360", 48);
+    let input = testsrc_clip(dir.path(), "in.mp4", "640x360", 48);
     let out = dir.path().join("out.mp4");
     let output = smoothscale()
         .env("SMOOTHSCALE_PROGRESS_INTERVAL", "0.05")
@@ -282,7 +261,7 @@ fn progress_lines_without_a_terminal() {
 #[test]
 fn temporary_files_of_dead_runs_are_removed() {
     let dir = tempfile::tempdir().unwrap();
-    let input = clip(dir.path(), "in.mp4", "64x48", 2);
+    let input = testsrc_clip(dir.path(), "in.mp4", "64x48", 2);
     let out = dir.path().join("out.mp4");
     // Pids above the kernel's limit (2^22) never exist; this test process does.
     let dead = dir.path().join(".out.mp4.99999999.partial");

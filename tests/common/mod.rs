@@ -73,6 +73,28 @@ pub fn make_clip(dir: &Path, name: &str, args: &[&str]) -> PathBuf {
     path
 }
 
+/// A `size` (`WxH`) H.264 test pattern clip (`testsrc2`) of `frames` frames at 24 fps.
+pub fn testsrc_clip(dir: &Path, name: &str, size: &str, frames: u32) -> PathBuf {
+    let src = format!("testsrc2=size={size}:rate=24");
+    let count = frames.to_string();
+    make_clip(
+        dir,
+        name,
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            &src,
+            "-frames:v",
+            &count,
+            "-c:v",
+            "libx264",
+            "-pix_fmt",
+            "yuv420p",
+        ],
+    )
+}
+
 /// ffprobe's JSON description of streams and format.
 pub fn probe(path: &Path) -> Value {
     let text = tool(

@@ -102,38 +102,4 @@ mod tests {
             }
         }
     }
-
-    /// The kernels compile through CUDA 13's `libnvrtc.so.13` alone, as on a JetPack 7 machine
-    /// without the development link: `.tools` (scripts/install-nvcc) has exactly that file.
-    #[test]
-    fn the_embedded_source_compiles_through_libnvrtc_so_13() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join(".tools/cuda/site/nvidia/cu13/lib");
-        let lib = dir.join("libnvrtc.so.13");
-        if !lib.is_file() || dir.join("libnvrtc.so").exists() {
-            eprintln!("skipped: no {} without a libnvrtc.so link", lib.display());
-            return;
-        }
-        // libnvrtc opens its builtins by name, and this folder is not on the loader path.
-        let builtins = std::ffi::CString::new(
-            dir.join("libnvrtc-builtins.so.13.0")
-                .to_string_lossy()
-                .as_bytes(),
-        )
-        .unwrap();
-        // SAFETY: NVIDIA's NVRTC builtins (no initialiser preconditions); kept loaded.
-        let handle = unsafe { libc::dlopen(builtins.as_ptr(), libc::RTLD_NOW) };
-        assert!(!handle.is_null(), "the builtins open");
-        // SAFETY: NVIDIA's NVRTC from PyPI.
-        let nvrtc = unsafe { Nvrtc::load_from(&lib) }.expect("libnvrtc.so.13 opens");
-        let cc = ComputeCapability {
-            major: 11,
-            minor: 0,
-        };
-        let ptx = compile_with(&nvrtc, crate::cuda::KERNEL_SOURCE, cc).expect("compiles");
-        assert!(ptx.contains(".target sm_110"));
-        for name in crate::cuda::KERNEL_NAMES {
-            assert!(ptx.contains(&format!(".entry {name}(")), "{name}");
-        }
-    }
 }
