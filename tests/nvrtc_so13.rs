@@ -1,8 +1,7 @@
 //! The kernels compile through CUDA 13's `libnvrtc.so.13` alone, as on a JetPack 7 machine
-//! without the development link: `.tools` (scripts/install-nvcc) has exactly that file. A test
-//! binary of its own, so that no other test's libraries share the process when NVRTC's builtins
-//! are opened (once, in CI, that open failed inside the library's unit tests and could not be
-//! reproduced; the message now carries the loader's reason).
+//! without the development link: `.tools` (scripts/install-nvcc) has exactly that file. It is
+//! the host's build of NVRTC, so the aarch64 run under qemu (scripts/ci-aarch64) leaves this test
+//! binary out, as it skips the sys crate's NVRTC tests; a failed open names the loader's reason.
 
 use std::ffi::{CStr, CString};
 use std::path::Path;
