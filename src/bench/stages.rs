@@ -10,7 +10,7 @@ use super::machine::{peak_rss_bytes, reset_peak_rss};
 use super::measure::measure;
 use super::workload::{ClipSpec, StageKind, StageSpec, Workload};
 use super::{BenchError, Settings};
-use crate::pipeline::{self, Interpolator, Job, ModelOptions, PipelineError, Tiling, Upscaler};
+use crate::pipeline::{self, Interpolator, ModelOptions, PipelineError, Tiling, Upscaler};
 use crate::timeline::RateMode;
 use crate::video::{Item, Source, Window};
 
@@ -221,17 +221,11 @@ fn end_to_end(
     rife: Option<PathBuf>,
     upscaler: Option<PathBuf>,
 ) -> Result<StageResult, PipelineError> {
-    let settings = cx.workload.encode_settings();
-    let job = Job {
-        input: cx.clip_path(&clip.name),
-        output: cx.dir.join(format!("{}.mp4", spec.name)),
-        rate: spec.interpolate.map_or(RateMode::Keep, RateMode::Multiply),
-        window: Window::default(),
-        codec: Some(settings.codec),
-        crf: settings.crf,
-        preset: settings.preset,
-        overwrite: true,
-        models: ModelOptions {
+    let job = cx.workload.job(
+        cx.clip_path(&clip.name),
+        cx.dir.join(format!("{}.mp4", spec.name)),
+        spec.interpolate.map_or(RateMode::Keep, RateMode::Multiply),
+        ModelOptions {
             rife,
             upscale: spec
                 .upscale
@@ -241,10 +235,8 @@ fn end_to_end(
             cut_threshold: None,
             threads: cx.workload.threads,
         },
-        size: None,
-        limits: pipeline::Limits::default(),
-        gpu: None,
-    };
+        None,
+    );
     let stop = pipeline::StopFlag::new(0);
     measure(&spec.name, cx.settings, || {
         Ok(pipeline::run(&job, &Silent, &stop)?.output_frames)

@@ -3,8 +3,11 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::pipeline::{RIFE_FILE, UPSCALE_4X_FILE};
-use crate::video::{EncodeSettings, VideoCodec};
+use std::path::PathBuf;
+
+use crate::pipeline::{GpuOptions, Job, Limits, ModelOptions, RIFE_FILE, UPSCALE_4X_FILE};
+use crate::timeline::RateMode;
+use crate::video::{EncodeSettings, VideoCodec, Window};
 
 /// The light upscaler (SRVGG, Real-ESRGAN animevideov3) in a models folder.
 pub const SRVGG_FILE: &str = "realesrgan/realesr-animevideov3-x4.param";
@@ -201,6 +204,33 @@ impl Workload {
             },
             crf: self.encode.crf,
             preset: self.encode.preset.clone(),
+        }
+    }
+
+    /// A `pipeline::run` job of a whole clip with this workload's encoder settings, as both
+    /// benches time it (`gpu` set: the CUDA backend).
+    pub fn job(
+        &self,
+        input: PathBuf,
+        output: PathBuf,
+        rate: RateMode,
+        models: ModelOptions,
+        gpu: Option<GpuOptions>,
+    ) -> Job {
+        let settings = self.encode_settings();
+        Job {
+            input,
+            output,
+            rate,
+            window: Window::default(),
+            codec: Some(settings.codec),
+            crf: settings.crf,
+            preset: settings.preset,
+            overwrite: true,
+            models,
+            size: None,
+            limits: Limits::default(),
+            gpu,
         }
     }
 }

@@ -4,19 +4,16 @@
 //! are made sure of first, so the timed runs never build one.
 
 use super::engines::Recorder;
-use super::{counting, measure, Outcome, Rig, Silent};
+use super::{counting, measure, stage_error, Outcome, Rig, Silent};
 use crate::bench::synthetic::{self, RIFE};
 use crate::bench::workload::StageSpec;
 use crate::bench::{BenchError, EngineRecord};
 use crate::nvcodec::DEFAULT_CQ;
 use crate::pipeline::cuda::engines::{engine_for_job, engines_for_job, read_model};
 use crate::pipeline::cuda::{EngineEvent, GpuError};
-use crate::pipeline::{
-    self, GpuOptions, Job, Limits, ModelOptions, PipelineError, TileRequest, Tiling,
-};
+use crate::pipeline::{self, GpuOptions, ModelOptions, PipelineError, TileRequest, Tiling};
 use crate::tensorrt::spec::BuildOptions;
 use crate::timeline::RateMode;
-use crate::video::Window;
 
 /// `smoothscale run`'s default scene-cut threshold.
 const SCENE_THRESHOLD: f32 = 0.12;
@@ -30,10 +27,7 @@ pub(super) fn run(
         Ok(t) => t,
         Err(reason) => return Ok(Outcome::Skipped(reason.clone())),
     };
-    let err = |source: PipelineError| BenchError::Stage {
-        stage: spec.name.clone(),
-        source: Box::new(source),
-    };
+    let err = stage_error(spec);
     let gpu = |e| PipelineError::from(GpuError::from(e));
     let Some(net) = spec.network.as_deref().and_then(synthetic::network) else {
         return Err(BenchError::BadWorkload(format!(
@@ -75,33 +69,25 @@ pub(super) fn run(
         .map_err(err)?;
     }
     let clip = spec.clip.as_deref().unwrap_or(crate::bench::JOB_CLIP);
-    let settings = rig.workload.encode_settings();
-    let job = Job {
-        input: rig.clip_path(clip),
-        output: rig.dir.join("end_to_end.mp4"),
-        rate: RateMode::Multiply(spec.interpolate.unwrap_or(2)),
-        window: Window::default(),
-        codec: Some(settings.codec),
-        crf: settings.crf,
-        preset: settings.preset,
-        overwrite: true,
-        models: ModelOptions {
+    let job = rig.workload.job(
+        rig.clip_path(clip),
+        rig.dir.join("end_to_end.mp4"),
+        RateMode::Multiply(spec.interpolate.unwrap_or(2)),
+        ModelOptions {
             rife: Some(rife),
             upscale: Some((spec.upscale.unwrap_or(2) as usize, upscaler)),
             tiles: TileRequest::fixed(0, whole.pad),
             cut_threshold: Some(SCENE_THRESHOLD),
             threads: 0,
         },
-        size: None,
-        limits: Limits::default(),
-        gpu: Some(GpuOptions {
+        Some(GpuOptions {
             cq: DEFAULT_CQ,
             build_engines: false,
             upscale_engine: BuildOptions::default(),
             // A bench of the CUDA path never runs on the CPU instead.
             fallback_to_cpu: false,
         }),
-    };
+    );
     let stop = pipeline::StopFlag::new(0);
     let counted = counting(rig, || {
         measure(&spec.name, rig.settings, || {

@@ -105,15 +105,22 @@ pub fn check_device() -> Result<String, BenchError> {
     open().map(|(gpu, _, _)| gpu.info().to_string())
 }
 
+/// Wraps a stage's pipeline error with the stage's name.
+fn stage_error(
+    spec: &StageSpec,
+) -> impl Fn(crate::pipeline::PipelineError) -> BenchError + Copy + '_ {
+    |source| BenchError::Stage {
+        stage: spec.name.clone(),
+        source: Box::new(source),
+    }
+}
+
 fn run_stage(
     rig: &Rig<'_>,
     spec: &StageSpec,
     engines: &mut Vec<EngineRecord>,
 ) -> Result<Outcome, BenchError> {
-    let stage = |source| BenchError::Stage {
-        stage: spec.name.clone(),
-        source: Box::new(source),
-    };
+    let stage = stage_error(spec);
     match spec.kind {
         StageKind::Decode => frames::decode(rig, spec).map_err(stage),
         StageKind::Kernel => frames::kernel(rig, spec).map_err(stage),

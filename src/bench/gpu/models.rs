@@ -4,7 +4,7 @@
 use cudarc::driver::{CudaSlice, CudaView};
 
 use super::engines::{build_options, Recorder};
-use super::{dev, pattern_on_device, timed_launches, Outcome, Rig};
+use super::{dev, pattern_on_device, stage_error, timed_launches, Outcome, Rig};
 use crate::bench::synthetic::{self, RIFE};
 use crate::bench::workload::StageSpec;
 use crate::bench::{BenchError, EngineRecord};
@@ -19,13 +19,6 @@ use crate::tensorrt::spec::BuildOptions;
 use crate::tensorrt::stage::ViewInput;
 
 const WEIGHTS: &str = "made-up weights of the real shapes (timing only)";
-
-fn stage_error(spec: &StageSpec) -> impl Fn(PipelineError) -> BenchError + '_ {
-    |source| BenchError::Stage {
-        stage: spec.name.clone(),
-        source: Box::new(source),
-    }
-}
 
 fn view(f: &DeviceFrame) -> Result<CudaView<'_, f32>, PipelineError> {
     f.f32_view().map_err(dev)
